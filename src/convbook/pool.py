@@ -1,0 +1,156 @@
+r"""Pooling within each map: ``max_pool2d`` and ``avg_pool2d``, with PyTorch's semantics.
+
+Both act on every (sample, channel) map separately: the channel count is
+unchanged and output channel ``c`` depends only on input channel ``c``. They
+are computed by combining the ``K_h·K_w`` shifted, strided views of the padded
+input (one ``np.maximum`` or ``np.add`` per tap), which is faster than reducing
+a window view and needs no temporary larger than one padded block of maps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import PoolArgs
+from .conv import TILE_BYTES
+
+
+def max_pool2d(x, kernel_size, *, stride=None, padding=0, ceil_mode=False):
+    r"""Take the maximum of each ``K_h × K_w`` window, map by map.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    kernel_size : int or (int, int)
+        Window size (K_h, K_w).
+    stride : int or (int, int), optional
+        Step between windows; default ``kernel_size`` (non-overlapping).
+    padding : int or (int, int), default 0
+        Implicit ``-inf`` padding on both sides; at most half the window.
+    ceil_mode : bool, default False
+        Round the output size up, keeping a last partial window (GoogLeNet, Caffe).
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H_out, W_out)
+        ``H_out = floor((H + 2p - K_h) / s) + 1`` (``ceil`` with ``ceil_mode``,
+        dropping a last window that would start in the right padding). Same dtype as ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 4-D, the window is larger than the padded input, padding
+        is more than half the window, or a size is not positive.
+    TypeError
+        If ``x`` is not numeric or a hyperparameter is not an int or pair.
+
+    See Also
+    --------
+    convbook.max_pool2d_loops : the definition as loops.
+
+    Notes
+    -----
+    Matches ``torch.nn.functional.max_pool2d`` (without ``dilation`` and
+    ``return_indices``). A NaN in a window makes its output NaN.
+
+    Examples
+    --------
+    AlexNet's overlapping pooling, 3×3 with stride 2, on conv1's 55×55 maps:
+
+    >>> import numpy as np
+    >>> max_pool2d(np.zeros((1, 96, 55, 55)), 3, stride=2).shape
+    (1, 96, 27, 27)
+    """
+    args = PoolArgs("max_pool2d", x, kernel_size, stride, padding, ceil_mode)
+    fill = -np.inf if args.x.dtype.kind in "fc" else np.iinfo(args.x.dtype).min
+    return _pool(args, args.x.dtype, fill, np.maximum)
+
+
+def avg_pool2d(x, kernel_size, *, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    r"""Average each ``K_h × K_w`` window, map by map.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    kernel_size : int or (int, int)
+    stride : int or (int, int), optional
+        Default ``kernel_size``.
+    padding : int or (int, int), default 0
+        Implicit zero padding on both sides; at most half the window.
+    ceil_mode : bool, default False
+    count_include_pad : bool, default True
+        Divide by the number of window positions inside the *padded* input
+        (padding counted, overhang past it not); if False, only those inside the input.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H_out, W_out)
+        Sizes as :func:`max_pool2d`. Floating inputs keep their dtype; integers give float64.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`max_pool2d`.
+
+    See Also
+    --------
+    convbook.avg_pool2d_loops : the definition as loops.
+    convbook.global_avg_pool2d : one average per map.
+
+    Notes
+    -----
+    Matches ``torch.nn.functional.avg_pool2d`` (without ``divisor_override``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> avg_pool2d(np.ones((1, 1, 4, 4)), 2)[0, 0]
+    array([[1., 1.],
+           [1., 1.]])
+    """
+    args = PoolArgs("avg_pool2d", x, kernel_size, stride, padding, ceil_mode)
+    dtype = np.result_type(args.x.dtype, 1.0)
+    total = _pool(args, dtype, 0, np.add)
+    divisor = np.multiply.outer(*(
+        _window_counts(size, k, s, p, n_out, count_include_pad)
+        for size, k, s, p, n_out in zip(args.x.shape[2:], args.kernel_size, args.stride,
+                                        args.padding, args.out_shape[2:])
+    ))
+    total /= divisor.astype(dtype)
+    return total
+
+
+def _pool(args, dtype, fill, combine):
+    """Combine the shifted views of each block of padded maps with ``combine``."""
+    x = args.x
+    n, c, height, width = x.shape
+    h_out, w_out = args.out_shape[2:]
+    (k_h, k_w), (s_h, s_w), (p_h, p_w) = args.kernel_size, args.stride, args.padding
+    # padded extent, including the overhang of a last ceil-mode window
+    h_pad = max(height + 2 * p_h, (h_out - 1) * s_h + k_h)
+    w_pad = max(width + 2 * p_w, (w_out - 1) * s_w + k_w)
+    maps = x.reshape(n * c, height, width)
+    out = np.empty((n * c, h_out, w_out), dtype=dtype)
+    block = max(1, TILE_BYTES // (h_pad * w_pad * np.dtype(dtype).itemsize))
+    for m0 in range(0, n * c, block):
+        m1 = min(n * c, m0 + block)
+        padded = np.full((m1 - m0, h_pad, w_pad), fill, dtype=dtype)
+        padded[:, p_h:p_h + height, p_w:p_w + width] = maps[m0:m1]
+        acc = out[m0:m1]
+        for u in range(k_h):
+            for v in range(k_w):
+                view = padded[:, u:u + s_h * (h_out - 1) + 1:s_h, v:v + s_w * (w_out - 1) + 1:s_w]
+                if u == 0 and v == 0:
+                    acc[...] = view
+                else:
+                    combine(acc, view, out=acc)
+    return out.reshape(args.out_shape)
+
+
+def _window_counts(size, kernel_size, stride, padding, n_out, count_include_pad):
+    """Number of positions each window covers along one axis (PyTorch's divisor rule)."""
+    start = np.arange(n_out) * stride - padding
+    stop = np.minimum(start + kernel_size, size + padding)
+    if count_include_pad:
+        return stop - start
+    return np.minimum(stop, size) - np.maximum(start, 0)
