@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_numeric_array, check_ndim
-from .conv import conv2d
+from ._validate import ConvArgs, as_numeric_array, check_ndim
+from .conv import _conv
 
 
 def conv2d_type1(x, weight, *, stride=1, padding=0, dilation=1):
@@ -50,7 +50,7 @@ def conv2d_type1(x, weight, *, stride=1, padding=0, dilation=1):
     x, weight = _check("conv2d_type1", x, weight)
     c_in = x.shape[1]
     depthwise = np.tile(weight, (c_in, 1, 1))[:, None]              # (C_in*K, 1, K_h, K_w)
-    return conv2d(x, depthwise, stride=stride, padding=padding, dilation=dilation, groups=c_in)
+    return _conv(ConvArgs("conv2d_type1", x, depthwise, None, stride, padding, dilation, c_in, 2))
 
 
 def conv2d_type2_1(x, weight, *, stride=1, padding=0, dilation=1):
@@ -79,7 +79,7 @@ def conv2d_type2_1(x, weight, *, stride=1, padding=0, dilation=1):
     """
     x, weight = _check("conv2d_type2_1", x, weight)
     shared = np.broadcast_to(weight[:, None], (weight.shape[0], x.shape[1], *weight.shape[1:]))
-    return conv2d(x, shared, stride=stride, padding=padding, dilation=dilation)
+    return _conv(ConvArgs("conv2d_type2_1", x, shared, None, stride, padding, dilation, 1, 2))
 
 
 def conv2d_type2_2(x, weight, bias=None, *, stride=1, padding=0, dilation=1):
@@ -99,7 +99,7 @@ def conv2d_type2_2(x, weight, bias=None, *, stride=1, padding=0, dilation=1):
     -------
     out : ndarray, shape (N, K, H_out, W_out)
     """
-    return conv2d(x, weight, bias, stride=stride, padding=padding, dilation=dilation)
+    return _conv(ConvArgs("conv2d_type2_2", x, weight, bias, stride, padding, dilation, 1, 2))
 
 
 def _check(func, x, weight):

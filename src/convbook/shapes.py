@@ -174,7 +174,8 @@ def receptive_field(layers: Iterable) -> ReceptiveField:
             )
         kernel_size, stride, *rest = (as_int(v, func=func, name=f"layers[{index}]") for v in layer)
         dilation = rest[0] if rest else 1
-        check_positive((kernel_size, stride, dilation), func=func, name=f"layers[{index}]")
+        if min(kernel_size, stride, dilation) < 1:
+            raise ValueError(f"{func}: every entry of a layer must be positive; got layers[{index}]={layer!r}")
         size += dilation * (kernel_size - 1) * jump
         jump *= stride
     return ReceptiveField(size, jump)

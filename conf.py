@@ -1,0 +1,182 @@
+"""Sphinx configuration for the convbook book.
+
+This file lives at the repository ROOT; the pages live in docs/:
+
+    sphinx-build -b html -c . docs _build/html        (what `make html` runs)
+
+Paths below are resolved against this directory (the conf dir):
+html_static_path, templates_path, bibtex_bibfiles.  exclude_patterns is
+relative to docs/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import sys
+from importlib.metadata import distributions
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+SRC = ROOT / "src" / "convbook"
+
+# -- Project ------------------------------------------------------------------
+
+project = "How do subsequent convolution layers work?"
+author = "The convbook authors"
+copyright = "2026, The convbook authors"
+release = version = "0.1.0"
+
+root_doc = "index"  # docs/index.md
+
+extensions = [
+    "myst_nb",  # brings myst_parser; do not list both
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinxcontrib.bibtex",
+    "sphinx_copybutton",
+    "sphinx_design",
+    # MathJax 3 vendored in the wheel: sets mathjax_path and copies the files
+    # into _build/html/_static/mathjax, so maths renders with no CDN. The
+    # module name really is hyphenated.
+    "sphinx-mathjax-offline",
+]
+
+# Pages are MyST text notebooks (.md); an .ipynb made from one (jupytext) next
+# to it would be a second source for the same document.
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "**.ipynb", ".DS_Store", "Thumbs.db"]
+
+# -- Stale-cache protection -----------------------------------------------------
+#
+# jupyter-cache keys a notebook only on its own code cells.  The pages import
+# convbook, so their outputs also depend on the files under src/convbook/ and
+# on NumPy (and whatever else is installed).  The fingerprint below covers
+# every file of the package, the version of every installed distribution
+# (NumPy included) and the Python version.  It is used twice:
+#   * registered as a config value with rebuild="env" (see setup()): when it
+#     changes, Sphinx re-reads every page instead of reusing pickled doctrees;
+#   * as the name of the jupyter-cache directory: re-read pages cannot find the
+#     old cached outputs, so every notebook is executed again.
+# A page whose checks no longer hold against the current engine therefore
+# always fails the build; it cannot pass on stale outputs.
+# (tests/test_build.py proves it: break the engine in a copy, rebuild, fail.)
+
+
+def _installed_versions() -> dict[str, str]:
+    return {d.metadata["Name"].lower(): d.version for d in distributions()}
+
+
+def _source_fingerprint() -> str:
+    h = hashlib.sha256()
+    for path in sorted(SRC.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        h.update(path.relative_to(ROOT).as_posix().encode())
+        h.update(b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    versions = _installed_versions()
+    h.update(f"numpy=={versions.get('numpy')}\0".encode())  # the one that matters most
+    for name, ver in sorted(versions.items()):
+        h.update(f"{name}=={ver}\0".encode())
+    h.update(f"python=={sys.version}\0".encode())
+    return h.hexdigest()
+
+
+convbook_source_hash = _source_fingerprint()
+
+_CACHE_ROOT = ROOT / "_build" / ".jupyter_cache"
+_CACHE_DIR = _CACHE_ROOT / convbook_source_hash[:16]
+
+# The fingerprint covers THIS checkout's src/; make sure that is the convbook
+# the build (and so the kernel, which inherits sys.path and the environment)
+# imports, not another copy installed elsewhere.
+_spec = importlib.util.find_spec("convbook")
+if _spec is None or _spec.origin is None or not Path(_spec.origin).resolve().is_relative_to(SRC):
+    raise RuntimeError(
+        f"convbook is imported from {_spec.origin if _spec else None!r}, not from {SRC}; "
+        "install this checkout with `make html` (pip install -e .) or set PYTHONPATH=src"
+    )
+
+# Run the pages in a kernel of this interpreter: put the environment's own
+# kernelspec ahead of any user-level 'python3' kernelspec that might point at
+# another Python.
+os.environ["JUPYTER_PATH"] = os.pathsep.join(
+    p for p in (str(Path(sys.prefix) / "share" / "jupyter"), os.environ.get("JUPYTER_PATH")) if p
+)
+
+# -- MyST / MyST-NB -------------------------------------------------------------
+
+myst_enable_extensions = ["colon_fence", "dollarmath", "amsmath", "deflist"]
+myst_heading_anchors = 3
+
+nb_execution_mode = "cache"  # `make test` overrides with -D nb_execution_mode=force
+nb_execution_cache_path = str(_CACHE_DIR)
+nb_execution_timeout = 300
+nb_execution_raise_on_error = True  # a failing cell fails the build (exit 2)
+nb_execution_show_tb = True  # ... and its traceback is printed in the log
+nb_merge_streams = True
+
+# -- autodoc / napoleon (docs/api.md) ------------------------------------------
+
+autodoc_typehints = "none"  # types are written in the numpydoc docstrings
+autodoc_member_order = "bysource"
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+# numpydoc types are prose ("ndarray, shape (N, C_in, H, W)", "int or pair of
+# int"). As :type: fields Sphinx would turn every word into a cross-reference,
+# which -n (nitpicky) reports as unresolved. Rendered inside a single
+# "Parameters"/"Returns" field list they stay plain text.
+napoleon_use_param = False
+napoleon_use_rtype = False
+napoleon_preprocess_types = False
+# "Attributes" sections as :ivar: fields, not attribute directives that would
+# duplicate the members autodoc documents itself (NamedTuple fields).
+napoleon_use_ivar = True
+
+# -- Bibliography ---------------------------------------------------------------
+
+bibtex_bibfiles = ["docs/refs.bib"]  # relative to the CONF dir, not docs/
+bibtex_default_style = "unsrt"
+bibtex_reference_style = "author_year"
+
+# -- Copy button: copy the code only, never prompts or outputs -----------------
+
+copybutton_exclude = ".linenos, .gp, .go"
+copybutton_prompt_text = r">>> |\.\.\. |\$ |In \[\d*\]: | {2,5}\.\.\.: "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+
+# -- HTML -----------------------------------------------------------------------
+
+html_theme = "sphinx_book_theme"
+html_title = "Subsequent convolution layers"
+html_context = {"default_mode": "light"}  # else PST logs "Got invalid theme mode"
+html_theme_options = {
+    "show_toc_level": 2,
+    "navbar_persistent": [],  # else a second search pill in a top header bar
+}
+
+# -- linkcheck (`make linkcheck`, needs a network) -------------------------------
+
+# LINKCHECK_OFFLINE=1 skips every external URL (internal links are checked by
+# the normal -W -n html build anyway).
+linkcheck_ignore = [r"^https?://"] if os.environ.get("LINKCHECK_OFFLINE") else []
+linkcheck_timeout = 15
+linkcheck_retries = 2
+
+
+def _drop_stale_caches() -> None:
+    """Delete jupyter-caches made for other engine fingerprints (never reusable)."""
+    if _CACHE_ROOT.is_dir():
+        for old in _CACHE_ROOT.iterdir():
+            if old.is_dir() and old != _CACHE_DIR:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def setup(app):
+    # rebuild="env": a new fingerprint makes Sphinx re-read every page.
+    app.add_config_value("convbook_source_hash", "", "env", types=frozenset({str}))
+    _drop_stale_caches()
