@@ -5,13 +5,16 @@ strategies, chosen from the layer's shape:
 
 * **pointwise** (1×1 kernel, no padding): one matrix product per group, no copy
   of the input at stride 1;
-* **depthwise** (one input channel per group): ``K_h·K_w`` broadcast
-  multiply-adds over shifted views of the input, which beats many tiny matrix
-  products;
+* **depthwise** (one input channel per group): the im2col product below with
+  ``K_h·K_w`` columns per channel, a block of channels at a time, so that the
+  many short matrix-vector products run inside one ``np.matmul`` call;
 * **im2col** (everything else): gather each output position's receptive field
-  into the rows of a column matrix, then one matrix product per group. The
-  columns are gathered from a channels-last copy of the input, so each copied
-  run is ``K_w·C_in/G`` contiguous values long rather than one output row.
+  into a column of a matrix, then one matrix product for all groups. The column
+  matrix is ordered (channel, taps) like the weight's own memory, so the weight
+  is used without a copy and the product is written straight into the output.
+  The gather copies contiguous runs along the last axis: with stride 1 in two
+  stages (the width taps of every input row, then whole blocks of output rows),
+  with a larger stride after splitting that axis into its phases.
 
 Work is split into tiles of output rows (and batch samples) so that no
 temporary exceeds :data:`TILE_BYTES` (a few MiB, cache-friendly) unless a
@@ -23,7 +26,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from ._validate import ConvArgs
 
@@ -172,126 +175,221 @@ def _conv(args: ConvArgs) -> np.ndarray:
 
 
 def _pointwise(args, out):
-    """1×1 kernels: per sample and group, ``out = weight @ x`` over flattened pixels."""
-    x = args.x[(slice(None), slice(None), *(slice(None, None, s) for s in args.stride))]
+    """1×1 kernels: per sample and group, ``out = weight @ x`` over flattened pixels.
+
+    At stride 1 on a contiguous input the pixels are a view and one ``np.matmul``
+    call does every sample; otherwise runs of output rows are copied, a tile at a time.
+    """
+    x, groups = args.x, args.groups
     n, c_in = x.shape[:2]
     c_out = out.shape[1]
-    groups = args.groups
-    c_in_g, c_out_g = c_in // groups, c_out // groups
-    weight = args.weight.reshape(groups, c_out_g, c_in_g)           # (G, C_out/G, C_in/G)
-    out_flat = out.reshape(n, groups, c_out_g, -1)                   # (N, G, C_out/G, P), a view
+    weight = args.weight.reshape(groups, c_out // groups, c_in // groups)         # (G, C_out/G, C_in/G)
+    out_spatial = out.shape[2:]
+    if x.flags.c_contiguous and all(s == 1 for s in args.stride):
+        positions = math.prod(out_spatial)
+        np.matmul(weight, x.reshape(n, groups, c_in // groups, positions),       # (N, G, C_in/G, P), a view
+                  out=out.reshape(n, groups, c_out // groups, positions))
+        return
+    row_positions = math.prod(out_spatial[1:])
+    rows_per_tile = max(1, TILE_BYTES // max(1, c_in * row_positions * x.itemsize))
     for sample in range(n):
-        x_flat = x[sample].reshape(groups, c_in_g, -1)               # (G, C_in/G, P), copies only if strided
-        np.matmul(weight, x_flat, out=out_flat[sample])
+        for r0 in range(0, out_spatial[0], rows_per_tile):
+            r1 = min(out_spatial[0], r0 + rows_per_tile)
+            positions = (r1 - r0) * row_positions
+            source = x[(sample, slice(None), slice(r0 * args.stride[0], r1 * args.stride[0], args.stride[0]),
+                        *(slice(None, None, s) for s in args.stride[1:]))]
+            np.matmul(weight, source.reshape(groups, c_in // groups, positions),    # (G, C_in/G, P), a copy
+                      out=out[sample, :, r0:r1].reshape(groups, c_out // groups, positions))
 
 
 def _depthwise(args, out):
-    """One input channel per group: accumulate ``K_h·K_w`` shifted, scaled copies of the input."""
-    x, kernel_size = args.x, args.kernel_size
-    n, channels = x.shape[:2]
+    """One input channel per group: im2col with ``K = K_h·K_w``, a block of channels at a time.
+
+    Each channel's product is a matrix-vector product over its output positions,
+    and a block of channels runs them all inside one ``np.matmul`` call. Blocking
+    by channels rather than by output rows keeps each of those products long: with
+    so little arithmetic per gathered value, per-product overhead is what counts.
+    """
+    x = args.x
+    channels = x.shape[1]
     multiplier = out.shape[1] // channels
-    weight = args.weight.reshape(channels, multiplier, -1)           # (C_in, m, K_h*K_w)
-    out_view = out.reshape(n, channels, multiplier, *out.shape[2:])  # (N, C_in, m, H_out, W_out)
-    per_channel = math.prod(x.shape[2:]) + multiplier * math.prod(out.shape[2:])
-    block = max(1, TILE_BYTES // 8 // (per_channel * x.itemsize))     # channels per block: cache-sized
-    taps = list(np.ndindex(*kernel_size))
-    for sample in range(n):
-        for c0 in range(0, channels, block):
-            c1 = min(channels, c0 + block)
-            xpad = _pad(x[sample, c0:c1], args.padding)                # (c, H + 2p_h, W + 2p_w)
-            acc = out_view[sample, c0:c1]                             # (c, m, H_out, W_out)
-            acc[...] = 0
-            scratch = np.empty_like(acc)
-            for t, tap in enumerate(taps):
-                shifted = xpad[(slice(None), *_tap_slices(tap, args, out.shape[2:]))][:, None]
-                np.multiply(shifted, weight[c0:c1, :, t].reshape(c1 - c0, multiplier, *(1,) * len(tap)),
-                            out=scratch)
-                acc += scratch
+    channel_bytes = x.shape[0] * math.prod(args.kernel_size) * math.prod(out.shape[2:]) * x.itemsize
+    block = max(1, TILE_BYTES // max(1, channel_bytes))
+    for c0 in range(0, channels, block):
+        c1 = min(channels, c0 + block)
+        _gemm_by_tiles(args, x[:, c0:c1], args.weight[c0 * multiplier:c1 * multiplier], c1 - c0,
+                       out[:, c0 * multiplier:c1 * multiplier])
 
 
 def _im2col(args, out):
-    """General case: gather receptive fields into a column matrix, one GEMM per group and tile."""
-    x, weight, groups = args.x, args.weight, args.groups
+    """General case: gather receptive fields into a column matrix per tile, then one stacked GEMM."""
+    _gemm_by_tiles(args, args.x, args.weight, args.groups, out)
+
+
+def _gemm_by_tiles(args, x, weight, groups, out):
+    """Convolve ``x`` with ``weight`` in ``groups`` into ``out``, with the geometry of ``args``.
+
+    For each tile of output positions: pad, gather the columns, multiply straight
+    into ``out``. The column matrix is ordered (channel, taps...) like the weight's
+    own memory (OIHW), so the weight is used as is, reshaped to (G, C_out/G, K),
+    and every group of the tile is multiplied in one ``np.matmul`` call.
+    """
     n, c_in = x.shape[:2]
     c_out = out.shape[1]
-    c_in_g, c_out_g = c_in // groups, c_out // groups
-    depth = math.prod(args.kernel_size) * c_in_g                                           # K of the GEMM
-    # weight as (G, C_out/G, K) with the K axis ordered (taps..., channel) like the columns
-    weight_cols = np.moveaxis(weight, 1, -1).reshape(groups, c_out_g, depth)
-    out_spatial = out.shape[2:]
+    taps = math.prod(args.kernel_size)
+    weight = weight.reshape(groups, c_out // groups, c_in // groups * taps)       # (G, C_out/G, K)
+    scratch = _Scratch(x.dtype)
+    for n0, n1, tile in _tiles(out.shape[2:], n, c_in * taps * x.itemsize):
+        slab = _input_slab(x, args, n0, n1, tile)                                # (n, C_in, *extent)
+        cols = _columns(slab, args, tile, scratch)                               # (n, C_in·taps, P)
+        positions = cols.shape[2]
+        dest = out[(slice(n0, n1), slice(None), *(slice(a, b) for a, b in tile))]
+        # a tile is whole rows, or part of one row: its positions merge into one axis, so this is a view
+        dest = dest.reshape(n1 - n0, groups, c_out // groups, positions)         # (n, G, C_out/G, P)
+        np.matmul(weight, cols.reshape(n1 - n0, groups, -1, positions), out=dest)
+
+
+def _tiles(out_spatial, n, position_bytes):
+    """Split ``n`` samples of output positions into tiles whose columns take about :data:`TILE_BYTES`.
+
+    Yields ``(n0, n1, tile)``, ``tile`` a ``(start, stop)`` pair per spatial axis:
+    several whole samples if they fit, else runs of output rows (first spatial
+    axis) of one sample; if a single row would exceed ``MAX_TEMP_BYTES / 4``,
+    runs along the second axis of one row.
+    """
     row_positions = math.prod(out_spatial[1:])
-    row_bytes = row_positions * max(depth, c_out_g) * x.itemsize
+    row_bytes = row_positions * position_bytes
     rows_per_tile = max(1, TILE_BYTES // max(1, row_bytes))
     cols_per_tile = out_spatial[1]
-    if row_bytes > MAX_TEMP_BYTES // 4:                              # one output row alone is too big
+    if row_bytes > MAX_TEMP_BYTES // 4:                                # one output row alone is too big
         rows_per_tile = 1
-        per_column = math.prod(out_spatial[2:]) * max(depth, c_out_g) * x.itemsize
-        cols_per_tile = max(1, TILE_BYTES // max(1, per_column))
-    samples_per_tile = max(1, rows_per_tile // out_spatial[0]) if rows_per_tile >= out_spatial[0] else 1
+        column_bytes = math.prod(out_spatial[2:]) * position_bytes
+        cols_per_tile = max(1, TILE_BYTES // max(1, column_bytes))
+    samples_per_tile = max(1, rows_per_tile // out_spatial[0])
+    rest = tuple((0, size) for size in out_spatial[2:])
     for n0 in range(0, n, samples_per_tile):
         n1 = min(n, n0 + samples_per_tile)
         for r0 in range(0, out_spatial[0], rows_per_tile):
             r1 = min(out_spatial[0], r0 + rows_per_tile)
             for q0 in range(0, out_spatial[1], cols_per_tile):
-                q1 = min(out_spatial[1], q0 + cols_per_tile)
-                tile = ((r0, r1), (q0, q1), *((0, size) for size in out_spatial[2:]))
-                for g in range(groups):
-                    slab = _input_slab(x, args, n0, n1, g * c_in_g, (g + 1) * c_in_g, tile)
-                    cols = _columns(slab, args, tile)                 # (n, P, K)
-                    result = np.matmul(weight_cols[g], cols.transpose(0, 2, 1))  # (n, C_out/G, P)
-                    dest = out[(slice(n0, n1), slice(g * c_out_g, (g + 1) * c_out_g),
-                                *(slice(a, b) for a, b in tile))]
-                    dest[...] = result.reshape(dest.shape)
+                yield n0, n1, ((r0, r1), (q0, min(out_spatial[1], q0 + cols_per_tile)), *rest)
 
 
-def _input_slab(x, args, n0, n1, c0, c1, tile):
-    """Channels-last, zero-padded block of the input that the output tile reads.
+class _Scratch:
+    """Named growing flat buffers whose views serve as the temporaries of every tile in turn.
 
-    Returns an array of shape (n, *padded spatial extent of the tile, C_in/G).
+    Tiles of one call then allocate (and page-fault) their temporaries once, not once per tile.
     """
-    spatial = x.shape[2:]
-    source, target, shape = [], [], []
-    for (a, b), size, s, p, d, k in zip(tile, spatial, args.stride, args.padding, args.dilation,
+
+    def __init__(self, dtype):
+        self._dtype = dtype
+        self._flat = {}
+
+    def take(self, name, shape):
+        size = math.prod(shape)
+        flat = self._flat.get(name)
+        if flat is None or flat.size < size:
+            flat = self._flat[name] = np.empty(size, dtype=self._dtype)
+        return flat[:size].reshape(shape)
+
+
+def _input_slab(x, args, n0, n1, tile):
+    """The block of the input that the output tile reads, zero-padded: (n, C_in, *extent).
+
+    A view of ``x`` when the block lies inside the input (no padding to add), else a copy.
+    """
+    source, target, extent = [], [], []
+    for (a, b), size, s, p, d, k in zip(tile, x.shape[2:], args.stride, args.padding, args.dilation,
                                         args.kernel_size):
-        start = a * s - p                                             # first input index read (may be < 0)
-        stop = (b - 1) * s - p + d * (k - 1) + 1                     # one past the last index read
-        lo, hi = max(start, 0), min(stop, size)
+        start = a * s - p                                              # first index read (may be < 0)
+        stop = (b - 1) * s - p + d * (k - 1) + 1                      # one past the last index read
+        lo, hi = min(max(start, 0), size), max(min(stop, size), 0)
+        hi = max(lo, hi)                                               # a tile may read only padding
         source.append(slice(lo, hi))
         target.append(slice(lo - start, hi - start))
-        shape.append(stop - start)
-    slab = np.zeros((n1 - n0, *shape, c1 - c0), dtype=x.dtype)
-    block = x[(slice(n0, n1), slice(c0, c1), *source)]
-    slab[(slice(None), *target, slice(None))] = np.moveaxis(block, 1, -1)
+        extent.append(stop - start)
+    block = x[(slice(n0, n1), slice(None), *source)]
+    if block.shape[2:] == tuple(extent):
+        return block
+    slab = np.zeros((n1 - n0, x.shape[1], *extent), dtype=x.dtype)
+    slab[(slice(None), slice(None), *target)] = block
     return slab
 
 
-def _columns(slab, args, tile):
-    """Gather every receptive field of the tile into a (n, P, K) matrix, K ordered (taps..., channel)."""
-    dims = len(args.kernel_size)
-    extents = [d * (k - 1) + 1 for k, d in zip(args.kernel_size, args.dilation)]
-    windows = sliding_window_view(slab, extents, axis=tuple(range(1, dims + 1)))
-    # windows: (n, *window starts, C, *extents); keep every stride-th start and dilation-th tap
-    windows = windows[(slice(None), *(slice(None, None, s) for s in args.stride), slice(None),
-                       *(slice(None, None, d) for d in args.dilation))]
-    windows = windows[(slice(None), *(slice(0, b - a) for a, b in tile))]
-    order = (0, *range(1, dims + 1), *range(dims + 2, 2 * dims + 2), dims + 1)
-    windows = windows.transpose(order)                                # (n, *tile, *K_taps, C)
-    n = slab.shape[0]
-    positions = math.prod(b - a for a, b in tile)
-    return windows.reshape(n, positions, -1)                          # copies: the column matrix
+def _columns(slab, args, tile, scratch):
+    """Gather every receptive field of the tile: a (n, C_in·taps, P) matrix, K ordered (channel, taps...).
+
+    A copy runs fast when its contiguous runs are long. Straight from the slab, a run
+    is one output row of one tap. When the second-to-last stride is 1, two stages do
+    better: first every last-axis tap of every row of the slab (``rows``, short runs
+    but ``K_h`` times fewer of them), then, for each tap, one block of consecutive
+    output rows of ``rows``, contiguous as a whole.
+    """
+    n, channels = slab.shape[:2]
+    kernel, dilation, stride = args.kernel_size, args.dilation, args.stride
+    tile_out = tuple(b - a for a, b in tile)
+    cols = scratch.take("cols", (n, channels, *kernel, *tile_out))              # (n, C_in, *taps, *tile)
+    if stride[-2] != 1 or math.prod(kernel[:-1]) == 1 or tile_out[-2] == 1:   # two stages would not pay
+        _copy_windows(slab, cols, kernel, dilation, stride, tile_out)
+        return cols.reshape(n, channels * math.prod(kernel), math.prod(tile_out))
+    # stage 1: rows[n, c, v, *y, j] = slab[n, c, *y, j·s_w + v·d_w] for every slab row y, as the
+    # windows of a kernel that is 1 along the leading axes, over the whole leading extent
+    extent, width, ones = slab.shape[2:-1], tile_out[-1], (1,) * (len(kernel) - 1)
+    rows = scratch.take("rows", (n, channels, kernel[-1], *extent, width))  # (n, C_in, K_w, *extent, W)
+    _copy_windows(slab, rows.reshape(n, channels, *ones, kernel[-1], *extent, width),
+                  (*ones, kernel[-1]), dilation, (*ones, stride[-1]), (*extent, width))
+    # stage 2: cols[n, c, *u, v, *i, j] = rows[n, c, v, *(i·s + u·d), j]; with s = 1 on the
+    # second-to-last axis, each (n, c, *u, v) block of output rows is one contiguous run
+    n_st, c_st, v_st, *lead_st, j_st = rows.strides
+    strides = (n_st, c_st, *(d * st for d, st in zip(dilation, lead_st)), v_st,
+               *(s * st for s, st in zip(stride, lead_st)), j_st)
+    np.copyto(cols, as_strided(rows, cols.shape, strides, writeable=False))
+    return cols.reshape(n, channels * math.prod(kernel), math.prod(tile_out))
 
 
-def _pad(x, padding):
-    """Zero-pad the trailing spatial axes of ``x`` by ``padding`` on both sides."""
-    if not any(padding):
-        return x
-    lead = x.ndim - len(padding)
-    return np.pad(x, [(0, 0)] * lead + [(p, p) for p in padding])
+def _copy_windows(slab, dest, kernel, dilation, stride, tile_out):
+    """``dest[n, c, *taps, *positions] = slab[n, c, *(positions·stride + taps·dilation)]``.
+
+    Each copied run is contiguous in the slab when the last stride is 1. A larger
+    last stride would make every run a strided read, so the slab is first split into
+    its phases along the last axis (:func:`_phases`): the last-axis taps that read the
+    same phase, at evenly spaced shifts, are then copied together as contiguous runs.
+    """
+    *lead_k, k_last = kernel
+    s_last, d_last = stride[-1], dilation[-1]
+    if s_last == 1:
+        np.copyto(dest, _windows(slab, kernel, dilation, stride, tile_out))
+        return
+    phases = _phases(slab, s_last)                                    # (n, C_in, *extent[:-1], s, J)
+    # tap v reads offset v·d = s·shift + phase; taps r, r + step, r + 2·step, ... share a phase
+    # and their shifts grow by d / gcd(d, s)
+    common = math.gcd(d_last, s_last)
+    step = s_last // common
+    for r in range(min(step, k_last)):
+        shift, phase = divmod(r * d_last, s_last)
+        group = (*lead_k, len(range(r, k_last, step)))
+        windows = _windows(phases[..., phase, shift:], group, (*dilation[:-1], d_last // common),
+                           (*stride[:-1], 1), tile_out)
+        np.copyto(dest[(slice(None),) * (len(kernel) + 1) + (slice(r, None, step),)], windows)
 
 
-def _tap_slices(tap, args, out_spatial):
-    """Slices of the padded input that kernel tap ``tap`` reads for every output position."""
-    return tuple(
-        slice(t * d, t * d + s * (size - 1) + 1, s)
-        for t, d, s, size in zip(tap, args.dilation, args.stride, out_spatial)
-    )
+def _windows(slab, kernel, dilation, stride, tile_out):
+    """Read-only view (n, C, *kernel, *tile_out) of ``slab`` (n, C, *spatial): every tap of every window."""
+    n_stride, c_stride, *spatial = slab.strides
+    strides = (n_stride, c_stride, *(d * st for d, st in zip(dilation, spatial)),
+               *(s * st for s, st in zip(stride, spatial)))
+    return as_strided(slab, (*slab.shape[:2], *kernel, *tile_out), strides, writeable=False)
+
+
+def _phases(slab, stride):
+    """Split the last axis of ``slab`` by position modulo ``stride``: (..., E) to (..., s, ceil(E / s)).
+
+    ``out[..., b, j] = slab[..., j * stride + b]``: a window that starts every
+    ``stride`` positions reads each phase contiguously. Entries past the end of a
+    shorter phase are left unset; no window reads them.
+    """
+    extent = slab.shape[-1]
+    phases = np.empty((*slab.shape[:-1], stride, -(-extent // stride)), dtype=slab.dtype)
+    for b in range(min(stride, extent)):
+        np.copyto(phases[..., b, :len(range(b, extent, stride))], slab[..., b::stride])
+    return phases

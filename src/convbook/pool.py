@@ -2,9 +2,10 @@ r"""Pooling within each map: ``max_pool2d`` and ``avg_pool2d``, with PyTorch's s
 
 Both act on every (sample, channel) map separately: the channel count is
 unchanged and output channel ``c`` depends only on input channel ``c``. They
-are computed by combining the ``K_h·K_w`` shifted, strided views of the padded
-input (one ``np.maximum`` or ``np.add`` per tap), which is faster than reducing
-a window view and needs no temporary larger than one padded block of maps.
+are computed by combining shifted, strided views of the padded input with
+``np.maximum`` or ``np.add``, first along rows (``K_w`` taps) then along columns
+(``K_h`` taps), which is faster than reducing a window view and needs no
+temporary larger than one padded block of maps.
 """
 
 from __future__ import annotations
@@ -121,7 +122,12 @@ def avg_pool2d(x, kernel_size, *, stride=None, padding=0, ceil_mode=False, count
 
 
 def _pool(args, dtype, fill, combine):
-    """Combine the shifted views of each block of padded maps with ``combine``."""
+    """Combine the windows of each block of padded maps with ``combine``, one axis at a time.
+
+    A ``K_h × K_w`` window is separable: combining ``K_w`` neighbours along each row,
+    then ``K_h`` of those row results along each column, takes
+    ``(K_w - 1) + (K_h - 1)`` passes over the block instead of ``K_h·K_w - 1``.
+    """
     x = args.x
     n, c, height, width = x.shape
     h_out, w_out = args.out_shape[2:]
@@ -131,20 +137,35 @@ def _pool(args, dtype, fill, combine):
     w_pad = max(width + 2 * p_w, (w_out - 1) * s_w + k_w)
     maps = x.reshape(n * c, height, width)
     out = np.empty((n * c, h_out, w_out), dtype=dtype)
+    copy_needed = (h_pad, w_pad) != (height, width) or maps.dtype != dtype
     block = max(1, TILE_BYTES // (h_pad * w_pad * np.dtype(dtype).itemsize))
     for m0 in range(0, n * c, block):
         m1 = min(n * c, m0 + block)
-        padded = np.full((m1 - m0, h_pad, w_pad), fill, dtype=dtype)
-        padded[:, p_h:p_h + height, p_w:p_w + width] = maps[m0:m1]
-        acc = out[m0:m1]
-        for u in range(k_h):
-            for v in range(k_w):
-                view = padded[:, u:u + s_h * (h_out - 1) + 1:s_h, v:v + s_w * (w_out - 1) + 1:s_w]
-                if u == 0 and v == 0:
-                    acc[...] = view
-                else:
-                    combine(acc, view, out=acc)
+        if copy_needed:
+            padded = np.full((m1 - m0, h_pad, w_pad), fill, dtype=dtype)
+            padded[:, p_h:p_h + height, p_w:p_w + width] = maps[m0:m1]
+        else:                                                         # nothing to pad: read the input itself
+            padded = maps[m0:m1]
+        rows = _combine_taps(padded, 2, k_w, s_w, w_out, combine,
+                             np.empty((m1 - m0, h_pad, w_out), dtype=dtype))   # (m, h_pad, W_out)
+        _combine_taps(rows, 1, k_h, s_h, h_out, combine, out[m0:m1])            # (m, H_out, W_out)
     return out.reshape(args.out_shape)
+
+
+def _combine_taps(a, axis, kernel_size, stride, n_out, combine, out):
+    """``out`` = ``combine`` of the ``kernel_size`` shifted, strided views of ``a`` along ``axis``."""
+    def tap(t):
+        index = [slice(None)] * a.ndim
+        index[axis] = slice(t, t + stride * (n_out - 1) + 1, stride)
+        return a[tuple(index)]
+
+    if kernel_size == 1:
+        np.copyto(out, tap(0))
+    else:
+        combine(tap(0), tap(1), out=out)
+    for t in range(2, kernel_size):
+        combine(out, tap(t), out=out)
+    return out
 
 
 def _window_counts(size, kernel_size, stride, padding, n_out, count_include_pad):

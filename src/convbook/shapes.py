@@ -117,18 +117,12 @@ def cuda_convnet_output_size(size, kernel_size, *, stride=1, padding=0) -> int:
 
 
 class ReceptiveField(NamedTuple):
-    """Receptive field of one output unit along one axis.
+    """Receptive field of one output unit along one axis."""
 
-    Attributes
-    ----------
-    size : int
-        Number of input positions that can influence one output unit.
-    jump : int
-        Distance, in input positions, between neighbouring output units
-        (the product of the strides, sometimes called the effective stride).
-    """
-
+    #: Number of input positions that can influence one output unit.
     size: int
+    #: Distance, in input positions, between neighbouring output units (the
+    #: product of the strides, sometimes called the effective stride).
     jump: int
 
 
