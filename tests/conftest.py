@@ -92,19 +92,23 @@ def magnitude():
 def strategy_calls(monkeypatch):
     """Record which fast-path strategy of :mod:`convbook.conv` ran, and how many column tiles.
 
-    Wraps ``_pointwise``, ``_depthwise``, ``_im2col`` and ``_columns`` (the
-    names documented in the module) with counters; returns the dict of counts.
+    Wraps ``convbook.conv._pointwise``, ``_depthwise``, ``_im2col`` and
+    ``convbook._gather.columns`` (one call per tile) with counters; returns the
+    dict of counts, keyed ``_pointwise``, ``_depthwise``, ``_im2col``, ``_columns``.
     """
+    import convbook._gather as gather_module
     import convbook.conv as conv_module
 
-    calls = {"_pointwise": 0, "_depthwise": 0, "_im2col": 0, "_columns": 0}
-    for name in calls:
-        original = getattr(conv_module, name)
+    targets = {"_pointwise": (conv_module, "_pointwise"), "_depthwise": (conv_module, "_depthwise"),
+               "_im2col": (conv_module, "_im2col"), "_columns": (gather_module, "columns")}
+    calls = dict.fromkeys(targets, 0)
+    for name, (module, attribute) in targets.items():
+        original = getattr(module, attribute)
 
         def spy(*args, _original=original, _name=name, **kwargs):
             calls[_name] += 1
             return _original(*args, **kwargs)
 
         functools.update_wrapper(spy, original)
-        monkeypatch.setattr(conv_module, name, spy)
+        monkeypatch.setattr(module, attribute, spy)
     return calls
