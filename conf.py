@@ -132,9 +132,6 @@ napoleon_numpy_docstring = True
 napoleon_use_param = False
 napoleon_use_rtype = False
 napoleon_preprocess_types = False
-# "Attributes" sections as :ivar: fields, not attribute directives that would
-# duplicate the members autodoc documents itself (NamedTuple fields).
-napoleon_use_ivar = True
 
 # -- Bibliography ---------------------------------------------------------------
 

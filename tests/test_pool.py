@@ -55,27 +55,17 @@ def test_avg_pool2d_matches_loops(close, case, count_include_pad):
     close(out, avg_pool2d_loops(x, count_include_pad=count_include_pad, **params), magnitude=_scale(x))
 
 
+@pytest.mark.parametrize("dtype, avg_dtype", [(np.float32, np.float32), (np.int64, np.float64)])
 @settings(max_examples=25)
-@given(case=pool_cases(dtype=np.float32), count_include_pad=st.booleans())
-def test_pools_match_loops_float32(close, case, count_include_pad):
-    x, params = case
+@given(data=st.data(), count_include_pad=st.booleans())
+def test_pools_keep_or_promote_dtype(close, data, count_include_pad, dtype, avg_dtype):
+    # max keeps the dtype (exact for integers); avg keeps floats and averages integers to float64
+    x, params = data.draw(pool_cases(dtype=dtype))
     out_max = max_pool2d(x, **params)
-    assert out_max.dtype == np.float32
+    assert out_max.dtype == dtype
     close(out_max, max_pool2d_loops(x, **params))
     out_avg = avg_pool2d(x, count_include_pad=count_include_pad, **params)
-    assert out_avg.dtype == np.float32
-    close(out_avg, avg_pool2d_loops(x, count_include_pad=count_include_pad, **params), magnitude=_scale(x))
-
-
-@settings(max_examples=25)
-@given(case=pool_cases(dtype=np.int64), count_include_pad=st.booleans())
-def test_pools_of_integers(close, case, count_include_pad):
-    x, params = case
-    out_max = max_pool2d(x, **params)
-    assert out_max.dtype == np.int64                     # exact, same dtype
-    close(out_max, max_pool2d_loops(x, **params))
-    out_avg = avg_pool2d(x, count_include_pad=count_include_pad, **params)
-    assert out_avg.dtype == np.float64                   # integers average to float64
+    assert out_avg.dtype == avg_dtype
     close(out_avg, avg_pool2d_loops(x, count_include_pad=count_include_pad, **params), magnitude=_scale(x))
 
 
