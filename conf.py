@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 SRC = ROOT / "src" / "convbook"
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # the book's own Sphinx extension
 
 # -- Project ------------------------------------------------------------------
 
@@ -42,6 +43,9 @@ extensions = [
     # into _build/html/_static/mathjax, so maths renders with no CDN. The
     # module name really is hyphenated.
     "sphinx-mathjax-offline",
+    # docs/_ext: collects every "✓ checked" claim of the executed pages; gives
+    # {checkcount}`page` (front page) and {verification-report}.
+    "convbook_checks",
 ]
 
 # Pages are MyST text notebooks (.md); an .ipynb made from one (jupytext) next
@@ -87,7 +91,9 @@ def _source_fingerprint() -> str:
 
 convbook_source_hash = _source_fingerprint()
 
-_CACHE_ROOT = ROOT / "_build" / ".jupyter_cache"
+# CONVBOOK_CACHE_ROOT lets several builds of one checkout (different
+# BUILDDIRs) keep separate caches.
+_CACHE_ROOT = Path(os.environ.get("CONVBOOK_CACHE_ROOT", ROOT / "_build" / ".jupyter_cache"))
 _CACHE_DIR = _CACHE_ROOT / convbook_source_hash[:16]
 
 # The fingerprint covers THIS checkout's src/; make sure that is the convbook
@@ -151,6 +157,8 @@ copybutton_only_copy_prompt_lines = True
 html_theme = "sphinx_book_theme"
 html_title = "Subsequent convolution layers"
 html_context = {"default_mode": "light"}  # else PST logs "Got invalid theme mode"
+html_static_path = ["docs/_static"]  # relative to the conf dir
+html_css_files = ["convbook.css"]
 html_theme_options = {
     "show_toc_level": 2,
     "navbar_persistent": [],  # else a second search pill in a top header bar
