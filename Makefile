@@ -2,6 +2,7 @@
 # created and filled from constraints.txt on first use.
 #
 #   make html       build the book into _build/html (incremental, cached)
+#   make page PAGE=name  build one page alone (quick check while writing)
 #   make test       unit tests + a strict, fresh build of the book
 #   make serve      preview _build/html on http://127.0.0.1:$(PORT)
 #   make linkcheck  check external links (needs a network)
@@ -27,7 +28,7 @@ SPHINXBUILD := $(VPY) -m sphinx -c .
 
 PIP         := $(VPY) -m pip --disable-pip-version-check
 
-.PHONY: html test strict unit serve linkcheck lock clean clean-all venv
+.PHONY: html page test strict unit serve linkcheck lock clean clean-all venv
 
 # ---------------------------------------------------------------- environment
 
@@ -64,6 +65,13 @@ strict: $(STAMP)
 	rm -rf $(BUILDDIR)/strict
 	$(SPHINXBUILD) -b html -E $(STRICTOPTS) -D nb_execution_mode=force $(SPHINXOPTS) \
 	    $(SOURCEDIR) $(BUILDDIR)/strict/html
+
+# Build one page alone, quickly, while writing it: make page PAGE=pooling
+# (not strict: links to the pages left out are reported but do not fail).
+page: $(STAMP)
+	@test -n "$(PAGE)" || { echo "usage: make page PAGE=<docs/NAME.md without .md>" >&2; exit 2; }
+	CONVBOOK_ONLY=$(PAGE) CONVBOOK_CACHE_ROOT=$(BUILDDIR)/page-$(PAGE)/.jupyter_cache \
+	    $(SPHINXBUILD) -b html -n -T --keep-going $(SPHINXOPTS) $(SOURCEDIR) $(BUILDDIR)/page-$(PAGE)/html
 
 unit: $(STAMP)
 	$(VPY) -m pytest

@@ -71,17 +71,22 @@ class CheckResult:
         )
 
 
-def _show(result: CheckResult) -> None:
+def _display(obj: Any) -> bool:
+    """Display ``obj`` if IPython is running; return whether it was."""
     try:
         from IPython import get_ipython
         from IPython.display import display
-    except ImportError:  # plain Python: print the line
-        print(repr(result))
-        return
+    except ImportError:
+        return False
     if get_ipython() is None:
+        return False
+    display(obj)
+    return True
+
+
+def _show(result: CheckResult) -> None:
+    if not _display(result):  # plain Python: print the line
         print(repr(result))
-    else:
-        display(result)
 
 
 def _describe(value: Any) -> str:
@@ -294,12 +299,4 @@ def show_figure(draw: Callable[[], Any], *, alt: str, dpi: int = 144) -> Figure 
     # Shown at 96 dpi: the PNG's own width (bytes 16-20 of its header) scaled.
     width_px = round(int.from_bytes(png["light"][16:20], "big") * 96 / dpi)
     result = Figure(png, width_px, alt)
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:
-        return result
-    if get_ipython() is None:
-        return result
-    display(result)
-    return None
+    return None if _display(result) else result
