@@ -108,9 +108,9 @@ def test_site_loads_nothing_from_outside(tree):
 
 def test_maths_is_rendered_by_a_local_mathjax(tree):
     site = tree / "_build" / "html"
-    page = site / "first-look.html"
+    page = site / "index.html"
     html = page.read_text(encoding="utf-8")
-    assert 'class="math' in html, "first-look has no maths left to check MathJax with"
+    assert 'class="math' in html, "the front page has no maths left to check MathJax with"
     collector = _AssetCollector()
     collector.feed(html)
     mathjax = [url for tag, url in collector.loads if tag == "script" and "mathjax" in url.lower()]
@@ -120,14 +120,17 @@ def test_maths_is_rendered_by_a_local_mathjax(tree):
         assert (page.parent / urlsplit(url).path).is_file(), f"MathJax script {url} is not in the site"
 
 
-def test_glued_numbers_and_citation_are_rendered(tree):
-    html = (tree / "_build" / "html" / "first-look.html").read_text(encoding="utf-8")
-    text = re.sub(r"<[^>]+>", "", html)
-    # layer 1 of the page: k1 = 4 filters of 3x3 over one channel, with biases
-    assert "layer 1 has 40 parameters" in " ".join(text.split()), "glue:text values missing"
-    assert "Dumoulin and Visin, 2016" in text, "the {cite:p} citation was not rendered"
+def test_glued_numbers_checks_and_citation_are_rendered(tree):
+    html = (tree / "_build" / "html" / "misconceptions.html").read_text(encoding="utf-8")
+    text = " ".join(re.sub(r"<[^>]+>", "", html).split())
+    # the page's first section: 8 filters per layer, three layers
+    assert "there are 8 maps after the third layer, not 512" in text, "glue:text values missing"
+    assert "checked: three layers of k filters give k maps" in text, "check lines missing"
+    assert re.search(r'\[<a class="reference internal" href="references.html#[^"]+" '
+                     r'title="PyTorch Contributors\. torch\.nn\.Conv2d\.[^"]*">\d+</a>\]', html), \
+        "the {cite:p} citation was not rendered as a numbered link to the references page"
     refs = (tree / "_build" / "html" / "references.html").read_text(encoding="utf-8")
-    assert "A guide to convolution arithmetic for deep learning" in refs
+    assert "torch.nn.Conv2d" in refs
 
 
 # ----------------------------------------------------------------- caching
@@ -165,9 +168,10 @@ def test_engine_change_invalidates_cached_outputs(tree):
         rc, log = _sphinx(tree)
         assert rc != 0, f"the build passed with a broken engine (stale cache?):\n{log}"
         assert "Executing notebook" in log, log
-        assert "AssertionError" in log, log
-        assert "conv2d_param_count gives 41, the arrays hold 40" in log, \
-            f"the failing cell's traceback is not in the log:\n{log}"
+        # The first page whose checks count parameters stops the build (which
+        # page that is depends on the reading order); its failing claim is named.
+        assert "ClaimError: claim does not hold:" in log, \
+            f"no failing claim check in the log:\n{log}"
     finally:
         init.write_bytes(original)
     rc, log = _sphinx(tree)
@@ -199,6 +203,67 @@ def test_build_refuses_an_engine_from_another_checkout(tree):
     rc, log = _sphinx(tree, pythonpath=False)
     assert rc != 0, log
     assert "convbook is imported from" in log, log
+
+
+# ----------------------------------------------------------------- broken engines fail the book
+
+#: Deliberate breakages of the engine, each a (file, original text, broken
+#: text) replacement in src/convbook, and the page whose checks must catch it.
+BREAKAGES = {
+    "kernel flipped (convolution instead of cross-correlation)": (
+        "conv.py",
+        '    return _conv(ConvArgs("conv2d", x, weight, bias, stride, padding, dilation, groups, 2))',
+        '    weight = np.asarray(weight)[..., ::-1, ::-1]\n'
+        '    return _conv(ConvArgs("conv2d", x, weight, bias, stride, padding, dilation, groups, 2))',
+        "misconceptions",
+    ),
+    "type 2.1 reads only the first map (channel sum removed)": (
+        "readings.py",
+        'return _conv(ConvArgs("conv2d_type2_1", x, shared, None,',
+        'return _conv(ConvArgs("conv2d_type2_1", x[:, :1], shared[:, :1], None,',
+        "three-readings",
+    ),
+    "parameter count ignores groups": (
+        "counting.py",
+        "def conv2d_param_count(c_in, c_out, kernel_size, *, groups=1, bias=True) -> int:",
+        "def conv2d_param_count(c_in, c_out, kernel_size, *, groups=1, bias=True) -> int:\n"
+        "    groups = 1  # broken on purpose by tests/test_build.py",
+        "alexnet",
+    ),
+}
+
+
+def _sphinx_page(tree: Path, page: str) -> tuple[int, str]:
+    """Build one page of tree alone, like `make page PAGE=page` (fresh, forced execution)."""
+    out = tree / "_build" / f"page-{page}"
+    shutil.rmtree(out, ignore_errors=True)
+    env = dict(os.environ, PYTHONPATH=str(tree / "src"), CONVBOOK_ONLY=page,
+               CONVBOOK_CACHE_ROOT=str(out / "cache"))
+    cmd = [sys.executable, "-m", "sphinx", "-c", ".", "-b", "html", "-E", "-T", "-D",
+           "nb_execution_mode=force", "docs", str(out / "html")]
+    proc = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=600)
+    return proc.returncode, ANSI.sub("", proc.stdout + proc.stderr)
+
+
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+def test_a_broken_engine_fails_the_book(tree, breakage):
+    """Break the engine in the copy; the page that relies on it must stop the build.
+
+    The tree fixture has already built the whole unbroken book, so every page
+    passes with the real engine; here one page is rebuilt alone with the
+    broken one and must fail on one of its claim checks, which the log names.
+    """
+    filename, original, broken, page = BREAKAGES[breakage]
+    source = tree / "src" / "convbook" / filename
+    text = source.read_text()
+    assert text.count(original) == 1, f"{filename}: the text to break is not there exactly once"
+    try:
+        source.write_text(text.replace(original, broken))
+        rc, log = _sphinx_page(tree, page)
+    finally:
+        source.write_text(text)
+    assert rc != 0, f"{page} still builds with the engine broken ({breakage}):\n{log}"
+    assert "ClaimError: claim does not hold:" in log, f"{page} did not fail on a claim check:\n{log}"
 
 
 # ----------------------------------------------------------------- the lock file
