@@ -3,7 +3,8 @@
 #
 #   make html       build the book into _build/html (incremental, cached)
 #   make page PAGE=name  build one page alone (quick check while writing)
-#   make test       unit tests + a strict, fresh build of the book
+#   make test       a strict, fresh build of the book, then every test (unit
+#                   tests, build tests, and the browser tests of that build)
 #   make serve      preview _build/html on http://127.0.0.1:$(PORT)
 #   make linkcheck  check external links (needs a network)
 #   make lock       re-resolve constraints.txt from pyproject.toml
@@ -78,11 +79,12 @@ unit: $(STAMP)
 
 # Both parts always run; the target fails if either failed (pytest's exit 5,
 # "no tests collected", counts as a failure). pytest runs last so that its
-# summary line closes the log.
+# summary line closes the log. CONVBOOK_SITE hands the strict build to the
+# browser tests (tests/test_site.py), which then must find it.
 test: $(STAMP)
 	@status=0; \
 	$(MAKE) --no-print-directory strict || status=$$?; \
-	$(MAKE) --no-print-directory unit || status=$$?; \
+	CONVBOOK_SITE="$(abspath $(BUILDDIR))/strict/html" $(MAKE) --no-print-directory unit || status=$$?; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED" >&2; fi; \
 	exit $$status
 

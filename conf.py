@@ -18,6 +18,7 @@ import shutil
 import sys
 from importlib.metadata import distributions
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent
 SRC = ROOT / "src" / "convbook"
@@ -46,6 +47,11 @@ extensions = [
     # docs/_ext: collects every "✓ checked" claim of the executed pages; gives
     # {checkcount}`page` (front page) and {verification-report}.
     "convbook_checks",
+    # docs/_ext: offers each executed page as .ipynb in the theme's download
+    # menu; writes sitemap.xml when the site's URL is known (html_baseurl).
+    "convbook_site",
+    # 404.html from docs/404.md, with absolute asset URLs (notfound_urls_prefix).
+    "notfound.extension",
 ]
 
 # Pages are MyST text notebooks (.md); an .ipynb made from one (jupytext) next
@@ -157,7 +163,7 @@ napoleon_preprocess_types = False
 # page each (kept apart so that pages can be written in parallel).
 bibtex_bibfiles = ["docs/refs.bib", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs" / "bib").glob("*.bib"))]
 bibtex_default_style = "unsrt"
-bibtex_reference_style = "author_year"
+bibtex_reference_style = "label"  # numbered [1]: several docs pages share an author and a year
 
 # -- Copy button: copy the code only, never prompts or outputs -----------------
 
@@ -165,6 +171,8 @@ copybutton_exclude = ".linenos, .gp, .go"
 copybutton_prompt_text = r">>> |\.\.\. |\$ |In \[\d*\]: | {2,5}\.\.\.: "
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = True
+# Buttons on code only: not on the text a cell printed (div.output > div.highlight).
+copybutton_selector = "div:not(.output) > div.highlight > pre"
 
 # -- HTML -----------------------------------------------------------------------
 
@@ -173,10 +181,22 @@ html_title = "Subsequent convolution layers"
 html_context = {"default_mode": "light"}  # else PST logs "Got invalid theme mode"
 html_static_path = ["docs/_static"]  # relative to the conf dir
 html_css_files = ["convbook.css"]
+html_js_files = ["convbook.js"]  # download menu entries download (.ipynb, .md)
 html_theme_options = {
     "show_toc_level": 2,
     "navbar_persistent": [],  # else a second search pill in a top header bar
 }
+
+# -- Hosting (.readthedocs.yaml) ------------------------------------------------
+
+# The published site's URL, if known: Read the Docs sets
+# READTHEDOCS_CANONICAL_URL in its builds; elsewhere set CONVBOOK_BASEURL.
+# It gives <link rel="canonical">, sitemap.xml and the 404 page's URL prefix.
+# A local build has none: no canonical link, no sitemap, and 404.html expects
+# the site at the server's root "/" (as tests/test_site.py serves it).
+html_baseurl = os.environ.get("READTHEDOCS_CANONICAL_URL") or os.environ.get("CONVBOOK_BASEURL", "")
+_url_path = urlsplit(html_baseurl).path.strip("/")
+notfound_urls_prefix = f"/{_url_path}/" if _url_path else "/"
 
 # -- linkcheck (`make linkcheck`, needs a network) -------------------------------
 
