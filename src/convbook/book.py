@@ -26,6 +26,7 @@ import io
 import math
 import numbers
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,7 @@ class ClaimError(AssertionError):
     """A claim of the book did not hold: the computed value differs from the expected one."""
 
 
+@dataclass(frozen=True, repr=False)
 class CheckResult:
     """A claim that held; displays as a "✓ checked" line.
 
@@ -45,11 +47,10 @@ class CheckResult:
     to build the verification report and to count each page's checks.
     """
 
-    def __init__(self, claim: str, computed: str, expected: str, comparison: str) -> None:
-        self.claim = claim
-        self.computed = computed
-        self.expected = expected
-        self.comparison = comparison
+    claim: str
+    computed: str
+    expected: str
+    comparison: str
 
     def __repr__(self) -> str:
         return f"✓ checked: {self.claim} (computed {self.computed}; {self.comparison} {self.expected})"
@@ -233,13 +234,13 @@ def _theme_rc(theme: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, repr=False)
 class Figure:
     """A figure rendered for both themes, with alt text; displays as HTML."""
 
-    def __init__(self, png: dict[str, bytes], width_px: int, alt: str) -> None:
-        self.png = png
-        self.width_px = width_px
-        self.alt = alt
+    png: dict[str, bytes]
+    width_px: int
+    alt: str
 
     def __repr__(self) -> str:
         return f"<figure: {self.alt}>"
