@@ -331,23 +331,40 @@ def test_verification_report_counts_every_check():
 # ----------------------------------------------------------------- copy buttons
 
 
-def _first_cell_code(notebook: Path) -> str:
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    source = next(c["source"] for c in cells if c["cell_type"] == "code")
+def _first_open_cell(pages: list[str]) -> tuple[str, int]:
+    """The first page with a code cell whose source is not folded, and that cell's number.
+
+    Every code cell of a notebook becomes one ``div.cell`` on the page, in
+    order, so the number is also the cell's place among the notebook's code cells.
+    """
+    from bs4 import BeautifulSoup
+
+    for page in pages:
+        soup = BeautifulSoup((SITE / page).read_text(encoding="utf-8"), "html.parser")
+        for number, cell in enumerate(soup.select("article div.cell")):
+            source = cell.select_one("div.cell_input")
+            if source is not None and source.find_parent("details") is None:
+                return page, number
+    raise AssertionError("no page shows an unfolded code cell")
+
+
+def _code_cell(notebook: Path, number: int) -> str:
+    cells = [c for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    source = cells[number]["source"]
     return "".join(source) if isinstance(source, list) else source
 
 
 def test_copy_button_copies_exactly_the_cells_code(visit):
-    page = EXECUTED[0]
+    page, number = _first_open_cell(EXECUTED)
     v = visit(permissions=["clipboard-read", "clipboard-write"])
     v.open(page)
-    cell = v.page.locator("div.cell_input").first
+    cell = v.page.locator("article div.cell").nth(number).locator("div.cell_input")
     cell.hover()
     v.page.evaluate("() => navigator.clipboard.writeText('clipboard not written')")
     cell.locator("button.copybtn").click()
     copied = v.page.evaluate("() => navigator.clipboard.readText()")
     notebook = SITE / "_sources" / page.replace(".html", ".ipynb")
-    expected = _first_cell_code(notebook)
+    expected = _code_cell(notebook, number)
     assert copied.rstrip("\n") == expected.rstrip("\n"), \
         f"{page}: the copy button copied\n{copied!r}\nbut the cell's code is\n{expected!r}"
     assert not v.problems(), v.problems()
@@ -494,7 +511,8 @@ def test_page_downloads_as_notebook_and_source(visit, path):
     v = visit()
     v.open(path)
     stem = path.removesuffix(".html")
-    code = v.page.locator("div.cell_input pre").evaluate_all("els => els.map(e => e.innerText)")
+    # textContent, not innerText: a folded cell's source is not rendered, but it is there.
+    code = v.page.locator("div.cell_input pre").evaluate_all("els => els.map(e => e.textContent)")
     got = {}
     for label, button in [("ipynb", "a.btn-download-notebook-button"), ("md", "a.btn-download-source-button")]:
         v.page.locator(".dropdown-download-buttons > button").click()
@@ -615,7 +633,7 @@ def test_downloaded_notebook_runs_with_numpy_matplotlib_and_convbook_only(fresh_
     checks = len(page_checks)
     printed = proc.stdout.count("✓ checked")
     # A page may cross-check the engine against a package a reader need not
-    # have (which-one: SciPy). Its notebook must then say so, skip exactly the
+    # have (misconceptions: SciPy). Its notebook must then say so, skip exactly the
     # checks that name the package, and import nothing else that is missing.
     for module in OPTIONAL_IMPORTS.get(path, ()):
         if module in missing:
@@ -640,7 +658,7 @@ def test_downloaded_notebook_runs_with_numpy_matplotlib_and_convbook_only(fresh_
 #: Pages whose notebooks may cross-check against a package beyond NumPy,
 #: matplotlib and convbook: docs/which-one.md compares the engine with
 #: scipy.signal.correlate and convolve (issue 3 asks for exactly that).
-OPTIONAL_IMPORTS = {"which-one.html": ("scipy",)}
+OPTIONAL_IMPORTS = {"misconceptions.html": ("scipy",)}
 
 #: Runs the script given as argv[1] and logs every top-level module that no
 #: installed package provides (a finder at the end of sys.meta_path is asked
