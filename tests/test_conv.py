@@ -12,8 +12,10 @@ import pytest
 import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from helpers import dilate
 
 import convbook
+import convbook._tiling
 import convbook.conv
 from convbook import conv2d, conv2d_loops, conv3d, conv3d_loops
 
@@ -23,21 +25,23 @@ from convbook import conv2d, conv2d_loops, conv3d, conv3d_loops
 @st.composite
 def conv_cases(draw, *, dims=2, dtype=np.float64, batch=(1, 2), max_groups=3, max_channels=3,
                max_kernel=3, max_stride=3, max_padding=2, max_dilation=2, max_extra=6,
-               padding_below_extent=False):
+               padding_below_extent=False, kernel_size=None, depthwise=False):
     """A valid convolution: arrays ``x, weight, bias`` and its hyperparameters.
 
     Each spatial size is at least the dilated kernel extent minus the padding
     (so the layer is valid) and at most ``max_extra`` more. With
     ``padding_below_extent`` the padding is smaller than the dilated kernel
-    extent on every axis (every output window touches the input).
+    extent on every axis (every output window touches the input). ``kernel_size``
+    fixes the kernel (one int for every axis); ``depthwise`` draws one input
+    channel per group and at least two groups.
     """
     n = draw(st.integers(*batch))
-    groups = draw(st.integers(1, max_groups))
-    c_in_g = draw(st.integers(1, max_channels))
+    groups = draw(st.integers(2 if depthwise else 1, max(2, max_groups) if depthwise else max_groups))
+    c_in_g = 1 if depthwise else draw(st.integers(1, max_channels))
     c_out_g = draw(st.integers(1, max_channels))
     kernel, stride, padding, dilation, size = [], [], [], [], []
     for _ in range(dims):
-        k = draw(st.integers(1, max_kernel))
+        k = kernel_size or draw(st.integers(1, max_kernel))
         d = draw(st.integers(1, max_dilation))
         extent = d * (k - 1) + 1
         p = draw(st.integers(0, min(max_padding, extent - 1) if padding_below_extent else max_padding))
@@ -195,6 +199,49 @@ def test_conv2d_empty_spatial_input_with_padding(close, kernel, params):
 # --------------------------------------------------------------------------- 2. strategies and tiling
 
 
+PATHS = ("_pointwise", "_depthwise", "_depthwise_im2col", "_winograd", "_im2col")
+
+
+@pytest.fixture
+def paths(monkeypatch):
+    """Count the calls of each strategy of :mod:`convbook.conv` (keyed by function name)."""
+    calls = dict.fromkeys(PATHS, 0)
+    for name in PATHS:
+        def spy(*args, _original=getattr(convbook.conv, name), _name=name, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(convbook.conv, name, spy)
+    return calls
+
+
+def layer_cases(dtype):
+    """Layers that reach every path of the dispatcher (with Winograd's thresholds lowered, float64 allowed)."""
+    return st.one_of(
+        conv_cases(dtype=dtype),                                                  # mostly im2col
+        conv_cases(dtype=dtype, kernel_size=3, max_stride=1, max_dilation=1),      # Winograd
+        conv_cases(dtype=dtype, kernel_size=1, max_padding=0),                    # pointwise
+        conv_cases(dtype=dtype, depthwise=True),                                  # both depthwise paths
+    )
+
+
+@pytest.mark.parametrize("dtype, examples", [(np.float64, 120), (np.float32, 80)])
+def test_every_path_matches_loops(close, magnitude, paths, monkeypatch, dtype, examples):
+    monkeypatch.setattr(convbook.conv, "WINOGRAD_MIN_BLOCKS", 1)
+    monkeypatch.setattr(convbook.conv, "WINOGRAD_MIN_CHANNELS", 1)
+    monkeypatch.setattr(convbook.conv, "WINOGRAD_DTYPES", (np.float32, np.float64))
+
+    @settings(max_examples=examples)
+    @given(case=layer_cases(dtype))
+    def check(case):
+        before = sum(paths.values())
+        _check_against_loops(close, magnitude, case)
+        assert sum(paths.values()) == before + 1, paths
+
+    check()
+    assert all(paths.values()), f"a path was never taken: {paths}"
+
+
 @pytest.mark.parametrize("stride", [1, 2, (1, 3)])
 @pytest.mark.parametrize("groups", [1, 2, 4])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -217,14 +264,15 @@ def test_pointwise_path(close, magnitude, strategy_calls, stride, groups, dtype)
     dict(stride=3, padding=2, dilation=2),
 ])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_depthwise_path(close, magnitude, strategy_calls, multiplier, params, dtype):
+def test_depthwise_path(close, magnitude, paths, multiplier, params, dtype):
     rng = np.random.default_rng(multiplier)
     channels = 5
     x = rng.standard_normal((2, channels, 9, 8)).astype(dtype)
     weight = rng.standard_normal((channels * multiplier, 1, 3, 3)).astype(dtype)
     bias = rng.standard_normal(channels * multiplier).astype(dtype)
     out = conv2d(x, weight, bias, groups=channels, **params)
-    assert strategy_calls["_depthwise"] == 1, strategy_calls
+    unit_stride = params.get("stride", 1) == 1
+    assert paths["_depthwise" if unit_stride else "_depthwise_im2col"] == 1, paths
     close(out, conv2d_loops(x, weight, bias, groups=channels, **params), magnitude=magnitude(x, weight, bias))
 
 
@@ -244,18 +292,18 @@ def test_im2col_path(close, magnitude, strategy_calls, params, kernel):
     close(out, conv2d_loops(x, weight, **params), magnitude=magnitude(x, weight))
 
 
-def test_conv3d_strategies(close, magnitude, strategy_calls):
+def test_conv3d_strategies(close, magnitude, paths):
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 4, 5, 6, 5))
     cases = [
         ("_pointwise", rng.standard_normal((6, 2, 1, 1, 1)), dict(groups=2, stride=(1, 2, 2))),
-        ("_depthwise", rng.standard_normal((8, 1, 2, 3, 2)), dict(groups=4, padding=(1, 0, 1), stride=2)),
+        ("_depthwise_im2col", rng.standard_normal((8, 1, 2, 3, 2)), dict(groups=4, padding=(1, 0, 1), stride=2)),
         ("_im2col", rng.standard_normal((3, 4, 3, 2, 3)), dict(padding=1, dilation=(1, 2, 1))),
     ]
     for name, weight, params in cases:
-        before = strategy_calls[name]
+        before = paths[name]
         out = conv3d(x, weight, **params)
-        assert strategy_calls[name] == before + 1, (name, strategy_calls)
+        assert paths[name] == before + 1, (name, paths)
         close(out, conv3d_loops(x, weight, **params), magnitude=magnitude(x, weight))
 
 
@@ -265,7 +313,7 @@ def test_conv2d_tiny_tiles_match_loops(close, magnitude, case):
     # 64-byte tiles: the im2col path splits into one output row (or less) per tile,
     # the depthwise path into one channel per block.
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(convbook.conv, "TILE_BYTES", 64)
+        mp.setattr(convbook._tiling, "TILE_BYTES", 64)
         _check_against_loops(close, magnitude, case)
 
 
@@ -275,7 +323,7 @@ def test_conv2d_tiny_tiles_match_loops_any_padding(close, magnitude, case):
     # As above, with padding up to 3 on kernels as small as 1: some tiles then lie
     # entirely in the padding.
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(convbook.conv, "TILE_BYTES", 64)
+        mp.setattr(convbook._tiling, "TILE_BYTES", 64)
         _check_against_loops(close, magnitude, case)
 
 
@@ -285,8 +333,8 @@ def test_conv2d_column_tiles_match_loops(close, magnitude, case):
     # MAX_TEMP_BYTES tiny: every output row "is too big", so rows are split into
     # column tiles of TILE_BYTES.
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(convbook.conv, "TILE_BYTES", 64)
-        mp.setattr(convbook.conv, "MAX_TEMP_BYTES", 128)
+        mp.setattr(convbook._tiling, "TILE_BYTES", 64)
+        mp.setattr(convbook._tiling, "MAX_TEMP_BYTES", 128)
         _check_against_loops(close, magnitude, case)
 
 
@@ -295,8 +343,8 @@ def test_conv2d_column_tiles_match_loops(close, magnitude, case):
                        max_padding=1, max_extra=2, padding_below_extent=True))
 def test_conv3d_tiny_tiles_match_loops(close, magnitude, case):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(convbook.conv, "TILE_BYTES", 64)
-        mp.setattr(convbook.conv, "MAX_TEMP_BYTES", 256)
+        mp.setattr(convbook._tiling, "TILE_BYTES", 64)
+        mp.setattr(convbook._tiling, "MAX_TEMP_BYTES", 256)
         _check_against_loops(close, magnitude, case, dims=3)
 
 
@@ -307,11 +355,11 @@ def test_tiny_tiles_really_split_the_work(close, magnitude, strategy_calls, monk
     reference = conv2d_loops(x, weight, padding=1)
     conv2d(x, weight, padding=1)
     untiled = strategy_calls["_columns"]
-    monkeypatch.setattr(convbook.conv, "TILE_BYTES", 64)
+    monkeypatch.setattr(convbook._tiling, "TILE_BYTES", 64)
     close(conv2d(x, weight, padding=1), reference, magnitude=magnitude(x, weight))
     by_rows = strategy_calls["_columns"] - untiled
     assert by_rows >= 2 * 10 > untiled                   # at least one tile per sample and output row
-    monkeypatch.setattr(convbook.conv, "MAX_TEMP_BYTES", 128)
+    monkeypatch.setattr(convbook._tiling, "MAX_TEMP_BYTES", 128)
     close(conv2d(x, weight, padding=1), reference, magnitude=magnitude(x, weight))
     assert strategy_calls["_columns"] - untiled - by_rows >= 2 * 10 * 9   # one tile per output position
 
@@ -324,7 +372,7 @@ def test_tiny_tiles_really_split_the_work(close, magnitude, strategy_calls, monk
 def test_conv2d_tiles_entirely_in_the_padding(close, kernel, padding, tile, monkeypatch):
     # Regression cases: with padding larger than the kernel, a tile of output rows
     # can lie entirely in the top or bottom padding; its outputs are just the bias.
-    monkeypatch.setattr(convbook.conv, "TILE_BYTES", tile)
+    monkeypatch.setattr(convbook._tiling, "TILE_BYTES", tile)
     x = np.arange(1.0, 1.0 + 2 * 2 * 4 * 5).reshape(2, 2, 4, 5)
     weight = np.ones((3, 2, *kernel))
     bias = np.array([0.5, 1.0, -1.0])
@@ -332,8 +380,8 @@ def test_conv2d_tiles_entirely_in_the_padding(close, kernel, padding, tile, monk
 
 
 def test_conv2d_column_tiles_entirely_in_the_padding(close, monkeypatch):
-    monkeypatch.setattr(convbook.conv, "TILE_BYTES", 64)
-    monkeypatch.setattr(convbook.conv, "MAX_TEMP_BYTES", 128)
+    monkeypatch.setattr(convbook._tiling, "TILE_BYTES", 64)
+    monkeypatch.setattr(convbook._tiling, "MAX_TEMP_BYTES", 128)
     x = np.arange(1.0, 1.0 + 4 * 4).reshape(1, 1, 4, 4)
     weight = np.ones((1, 1, 1, 1))
     close(conv2d(x, weight, padding=(0, 3)), conv2d_loops(x, weight, padding=(0, 3)))
@@ -355,14 +403,6 @@ def test_single_channel_equals_scipy_correlate_valid(close, h, w, kh, kw, seed, 
     close(out[0, 0], expected.astype(dtype), magnitude=kh * kw * np.abs(image).max() * np.abs(kernel).max())
 
 
-def _dilate(kernel, dilation):
-    """Insert dilation-1 zeros between the taps of a 2-D kernel."""
-    d_h, d_w = dilation
-    out = np.zeros(((kernel.shape[0] - 1) * d_h + 1, (kernel.shape[1] - 1) * d_w + 1), dtype=kernel.dtype)
-    out[::d_h, ::d_w] = kernel
-    return out
-
-
 @settings(max_examples=60)
 @given(case=conv_cases(dtype=np.float64, max_groups=3, max_channels=3, max_kernel=4, max_extra=8,
                        max_padding=3, batch=(1, 3)))
@@ -382,7 +422,7 @@ def test_multichannel_equals_sum_of_scipy_correlations(close, magnitude, case):
             g = o // c_out_g
             for c in range(c_in_g):
                 plane = np.pad(x[n, g * c_in_g + c], [(padding[0],) * 2, (padding[1],) * 2])
-                full = scipy.signal.correlate(plane, _dilate(weight[o, c], dilation), mode="valid",
+                full = scipy.signal.correlate(plane, dilate(weight[o, c], dilation), mode="valid",
                                               method="direct")
                 expected[n, o] += full[::stride[0], ::stride[1]]
             if bias is not None:

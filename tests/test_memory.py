@@ -14,6 +14,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+import convbook._tiling
 import convbook.conv
 import convbook.pool
 from convbook import avg_pool2d, conv2d, max_pool2d
@@ -58,9 +59,10 @@ def big_case():
 @pytest.mark.parametrize("tile_bytes", [None, 1 * MiB])
 def test_im2col_temporaries_stay_within_a_few_tiles(big_case, tile_bytes, monkeypatch):
     x, weight = big_case
+    monkeypatch.setattr(convbook.conv, "WINOGRAD_MIN_CHANNELS", 10**9)     # this 3x3 layer would be Winograd's
     if tile_bytes is not None:
-        monkeypatch.setattr(convbook.conv, "TILE_BYTES", tile_bytes)
-    tile = convbook.conv.TILE_BYTES
+        monkeypatch.setattr(convbook._tiling, "TILE_BYTES", tile_bytes)
+    tile = convbook._tiling.TILE_BYTES
     n, c_in, h, w = x.shape
     unchunked = n * h * w * weight[0].size * x.itemsize           # the whole column matrix: ~151 MB
     padded_sample = c_in * (h + 2) * (w + 2) * x.itemsize          # one padded input sample
@@ -72,27 +74,68 @@ def test_im2col_temporaries_stay_within_a_few_tiles(big_case, tile_bytes, monkey
     _spot_check(out, x, weight, 1, [(0, 0, 0, 0), (3, 15, 255, 255), (1, 7, 128, 3), (2, 3, 77, 200)])
 
 
+@pytest.mark.parametrize("tile_bytes", [None, 1 * MiB])
+def test_winograd_temporaries_stay_within_a_few_tiles(big_case, tile_bytes, monkeypatch):
+    x, weight = big_case
+    if tile_bytes is not None:
+        monkeypatch.setattr(convbook._tiling, "TILE_BYTES", tile_bytes)
+    tile = convbook._tiling.TILE_BYTES
+    calls = []
+    monkeypatch.setattr(convbook.conv, "WINOGRAD_MIN_CHANNELS", 16)            # this layer has 16
+    monkeypatch.setattr(convbook.conv, "_im2col", lambda *args: calls.append("im2col"))
+    padded_sample = 16 * 258 * 258 * x.itemsize                    # one padded input sample
+    filters = 36 * weight.size // 9 * x.itemsize                   # the transformed filters
+    bound = 2 * tile + padded_sample + filters
+    out, temporaries = _peak_temporaries(lambda: conv2d(x, weight, padding=1))
+    assert calls == []                                             # neither dispatched nor fallen back to im2col
+    assert temporaries <= bound, f"{temporaries / MiB:.1f} MiB > {bound / MiB:.1f} MiB"
+    _spot_check(out, x, weight, 1, [(0, 0, 0, 0), (3, 15, 255, 255), (1, 7, 128, 3), (2, 3, 77, 200)])
+
+
+def test_scratch_keeps_only_tile_sized_buffers_between_calls(monkeypatch):
+    # one output row of columns (512 x 32 x 9 floats, 576 KiB) is more than a 64 KiB tile: the call
+    # needs larger buffers, and frees them when it returns; tile-sized ones stay for the next call
+    monkeypatch.setattr(convbook._tiling, "TILE_BYTES", 64 * 1024)
+    monkeypatch.setattr(convbook.conv, "WINOGRAD_MIN_CHANNELS", 10**9)
+    rng = np.random.default_rng(54)
+    x = rng.standard_normal((1, 32, 8, 512), dtype=np.float32)
+    weight = rng.standard_normal((8, 32, 3, 3), dtype=np.float32)
+    space = convbook._tiling.scratch(np.float32)
+    grown = []
+    original = space.take
+
+    def take(name, shape):
+        view = original(name, shape)
+        grown.append(view.nbytes)
+        return view
+
+    monkeypatch.setattr(space, "take", take)
+    conv2d(x, weight, padding=1)
+    assert max(grown) > convbook._tiling.TILE_BYTES                       # the call needed more
+    assert all(flat.nbytes <= convbook._tiling.TILE_BYTES for flat in space._flat.values())
+
+
 def test_im2col_column_tiles_stay_within_a_few_tiles(monkeypatch):
     # a "row too big" layer: MAX_TEMP_BYTES lowered so each output row is split into column tiles
     rng = np.random.default_rng(51)
     x = rng.standard_normal((1, 32, 64, 512), dtype=np.float32)
     weight = rng.standard_normal((8, 32, 3, 3), dtype=np.float32)
-    monkeypatch.setattr(convbook.conv, "TILE_BYTES", 64 * 1024)
-    monkeypatch.setattr(convbook.conv, "MAX_TEMP_BYTES", 1 * MiB)
+    monkeypatch.setattr(convbook._tiling, "TILE_BYTES", 64 * 1024)
+    monkeypatch.setattr(convbook._tiling, "MAX_TEMP_BYTES", 1 * MiB)
     row = 512 * weight[0].size * x.itemsize                        # one output row of columns: 576 KiB
-    assert row > convbook.conv.MAX_TEMP_BYTES // 4
-    bound = 3 * convbook.conv.TILE_BYTES + 3 * 514 * 32 * x.itemsize   # + one padded strip of 3 input rows
+    assert row > convbook._tiling.MAX_TEMP_BYTES // 4
+    bound = 3 * convbook._tiling.TILE_BYTES + 3 * 514 * 32 * x.itemsize   # + one padded strip of 3 input rows
     out, temporaries = _peak_temporaries(lambda: conv2d(x, weight, padding=1))
     assert temporaries <= bound, f"{temporaries / 1024:.0f} KiB > {bound / 1024:.0f} KiB"
     _spot_check(out, x, weight, 1, [(0, 0, 0, 0), (0, 7, 63, 511), (0, 3, 31, 256)])
 
 
 def test_depthwise_temporaries_stay_within_a_few_tiles(monkeypatch):
-    monkeypatch.setattr(convbook.conv, "TILE_BYTES", 1 * MiB)
+    monkeypatch.setattr(convbook._tiling, "TILE_BYTES", 1 * MiB)
     rng = np.random.default_rng(52)
     x = rng.standard_normal((2, 64, 128, 128), dtype=np.float32)
     weight = rng.standard_normal((128, 1, 3, 3), dtype=np.float32)
-    tile = convbook.conv.TILE_BYTES
+    tile = convbook._tiling.TILE_BYTES
     per_map = (130 * 130 + 2 * 128 * 128) * x.itemsize            # one padded map and its outputs
     bound = 2 * tile + 4 * per_map
     whole_copies = x.nbytes + 2 * (out_bytes := 2 * 128 * 128 * 128 * x.itemsize)   # pad all maps, scratch for all outputs
@@ -117,9 +160,9 @@ def test_pointwise_stride_1_needs_no_copy_of_the_input():
 @pytest.mark.parametrize("pool", [max_pool2d, avg_pool2d])
 def test_pool_temporaries_stay_within_a_few_blocks(big_case, pool, monkeypatch):
     x, _ = big_case
-    monkeypatch.setattr(convbook.pool, "TILE_BYTES", MiB // 4)
+    monkeypatch.setattr(convbook._tiling, "TILE_BYTES", MiB // 4)
     padded_map = 258 * 258 * x.itemsize                              # one padded map
-    bound = 3 * convbook.pool.TILE_BYTES + 2 * padded_map
+    bound = 3 * convbook._tiling.TILE_BYTES + 2 * padded_map
     assert x.nbytes >= 5 * bound                                     # a padded copy of x would not fit
     out, temporaries = _peak_temporaries(lambda: pool(x, 3, stride=2, padding=1))
     assert out.shape == (4, 16, 128, 128)

@@ -7,11 +7,11 @@ input and raises ``ValueError`` (``TypeError`` for non-numeric input) with a
 message naming the function, the argument, the rule and the values.
 """
 
-from .conv import MAX_TEMP_BYTES, conv2d, conv3d
+from ._tiling import MAX_TEMP_BYTES
+from .conv import conv2d, conv3d
 from .counting import conv2d_macs, conv2d_param_count
-from .cross_channel import global_avg_pool2d, maxout
-from .lrn import local_response_norm
-from .pool import avg_pool2d, max_pool2d
+from .cross_channel import local_response_norm, maxout
+from .pool import avg_pool2d, global_avg_pool2d, max_pool2d
 from .readings import conv2d_type1, conv2d_type2_1, conv2d_type2_2
 from .reference import avg_pool2d_loops, conv2d_loops, conv3d_loops, max_pool2d_loops
 from .shapes import ReceptiveField, conv_output_size, cuda_convnet_output_size, receptive_field

@@ -15,24 +15,6 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 
-class Scratch:
-    """Named growing flat buffers whose views serve as the temporaries of every tile in turn.
-
-    Tiles of one call then allocate (and page-fault) their temporaries once, not once per tile.
-    """
-
-    def __init__(self, dtype):
-        self._dtype = dtype
-        self._flat = {}
-
-    def take(self, name, shape):
-        size = math.prod(shape)
-        flat = self._flat.get(name)
-        if flat is None or flat.size < size:
-            flat = self._flat[name] = np.empty(size, dtype=self._dtype)
-        return flat[:size].reshape(shape)
-
-
 def input_slab(x, args, n0, n1, tile):
     """The block of the input that the output tile reads, zero-padded: (n, C_in, *extent).
 

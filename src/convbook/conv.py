@@ -1,13 +1,20 @@
 r"""Convolution layers, vectorised: ``conv2d`` and ``conv3d``.
 
-The fast path computes the same sums as :mod:`convbook.reference` with three
-strategies, chosen from the layer's shape:
+The fast path computes the same sums as :mod:`convbook.reference` with five
+strategies; :func:`choose` picks one from the layer's shape (the dispatch rule,
+written in one place):
 
 * **pointwise** (1×1 kernel, no padding): one matrix product per group, no copy
   of the input at stride 1;
-* **depthwise** (one input channel per group): the im2col product below with
+* **depthwise** (one input channel per group, 2-D, unit stride): the
+  ``K_w`` width taps of every row copied once, then for each height tap one
+  short product per channel on a view, :mod:`convbook.depthwise`;
+* **depthwise_im2col** (any other depthwise layer): the im2col product below with
   ``K_h·K_w`` columns per channel, a block of channels at a time, so that the
   many short matrix-vector products run inside one ``np.matmul`` call;
+* **winograd** (3×3 or 5×5, stride 1, float32, enough channels and output):
+  Winograd's minimal filtering, :mod:`convbook.winograd`: F(4×4, 3×3) does 4
+  times fewer multiplications than the definition, F(2×2, 5×5) 2.8 times fewer;
 * **im2col** (everything else): gather each output position's receptive field
   into a column of a matrix, then one matrix product for all groups. The column
   matrix is ordered (channel, taps) like the weight's own memory, so the weight
@@ -17,8 +24,9 @@ strategies, chosen from the layer's shape:
   with a larger stride after splitting that axis into its phases.
 
 Work is split into tiles of output rows (and batch samples) so that no
-temporary exceeds :data:`TILE_BYTES` (a few MiB, cache-friendly) unless a
-single output row needs more; see :data:`MAX_TEMP_BYTES` for the hard bound.
+temporary exceeds :data:`convbook._tiling.TILE_BYTES` (a few MiB,
+cache-friendly) unless a single output row needs more; see
+:data:`convbook._tiling.MAX_TEMP_BYTES` for the hard bound.
 """
 
 from __future__ import annotations
@@ -27,14 +35,8 @@ import math
 
 import numpy as np
 
-from . import _gather
+from . import _gather, _tiling, depthwise, winograd
 from ._validate import ConvArgs
-
-TILE_BYTES = 8 * 2**20
-"""Target size of one tile's column matrix, in bytes."""
-
-MAX_TEMP_BYTES = 256 * 2**20
-"""No temporary array allocated by the fast path is larger than this, whatever the input."""
 
 
 def conv2d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
@@ -159,19 +161,110 @@ def conv3d(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv(args: ConvArgs) -> np.ndarray:
-    """Dispatch validated arguments to the pointwise, depthwise or im2col strategy."""
+    """Compute validated arguments with the strategy :func:`choose` names."""
     out = np.empty(args.out_shape, dtype=args.dtype)
     if out.size:
-        c_in_g = args.weight.shape[1]
-        if all(k == 1 for k in args.kernel_size) and not any(args.padding):
+        strategy = choose(args)
+        if strategy == "pointwise":
             _pointwise(args, out)
-        elif c_in_g == 1 and args.groups > 1:
+        elif strategy == "depthwise":
             _depthwise(args, out)
+        elif strategy == "depthwise_im2col":
+            _depthwise_im2col(args, out)
+        elif strategy == "winograd":
+            _winograd(args, out)
         else:
             _im2col(args, out)
+        _tiling.release(out.dtype)
     if args.bias is not None:
         out += args.bias.reshape(-1, *(1,) * len(args.kernel_size))
     return out
+
+
+WINOGRAD = {(3, 3): winograd.F4x4_3x3, (5, 5): winograd.F2x2_5x5}
+"""The Winograd algorithm used for each kernel size (stride 1, no dilation).
+
+F(2×2, 3×3) measured slower than F(4×4, 3×3) wherever either beat im2col; F(2×2,
+5×5) has the same 6×6 tiles as F(4×4, 3×3) and a float32 error as small."""
+
+WINOGRAD_MIN_BLOCKS = 36
+"""Fewest output blocks (over the batch) for which Winograd beats im2col.
+
+The filter transform costs about as much as ``r² / blocks`` of the batched
+products, and the products run short below a few dozen blocks: measured on
+this project's reference machine (1 thread, float32; see the benchmark), a
+28×28 output (49 blocks of 4×4) wins, 14×14 and AlexNet's 13×13 (16 blocks)
+lose; with F(2×2, 5×5), 14×14 (49 blocks of 2×2) wins and 7×7 (16) loses."""
+
+WINOGRAD_DTYPES = (np.float32,)
+"""Dtypes computed with Winograd. Not float64: there its transforms (fractions such as 1/6,
+values mixed with weights up to 25) leave an error about ten times im2col's (on inception 3a's
+3×3 layer, 1.4e-14 of the largest output against 1.2e-15), and float64 keeps the accuracy it
+had; in float64 the engine was already faster than PyTorch with im2col."""
+
+WINOGRAD_MIN_CHANNELS = 32
+"""Fewest input channels per group for Winograd: below that the transforms outweigh the products
+(inception 3a's 5×5 layer, 16 channels, measured slower with F(2×2, 5×5) than with im2col)."""
+
+
+def strategy(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1) -> str:
+    """Name the strategy :func:`conv2d` (4-D ``x``) or :func:`conv3d` (5-D) would use for these arguments.
+
+    Takes the arguments of :func:`conv2d` and returns what :func:`choose` decides:
+    ``"pointwise"``, ``"depthwise"``, ``"depthwise_im2col"``, ``"winograd"`` or ``"im2col"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> strategy(np.zeros((1, 96, 28, 28), np.float32), np.zeros((128, 96, 3, 3), np.float32), padding=1)
+    'winograd'
+    """
+    dims = max(2, min(3, np.ndim(x) - 2))
+    return choose(ConvArgs(f"conv{dims}d", x, weight, bias, stride, padding, dilation, groups, dims))
+
+
+def choose(args: ConvArgs) -> str:
+    """The dispatch rule: name the strategy that computes this layer.
+
+    Parameters
+    ----------
+    args : ConvArgs
+        Validated arguments.
+
+    Returns
+    -------
+    str
+        ``"pointwise"``: a 1×1 kernel without padding; ``"depthwise"``: one
+        input channel per group (``groups > 1``), 2-D, unit stride and one
+        channel's temporaries within a quarter of
+        :data:`~convbook._tiling.MAX_TEMP_BYTES`; ``"depthwise_im2col"``: any other
+        depthwise layer; ``"winograd"``: a 2-D kernel listed in
+        :data:`WINOGRAD` (3×3, 5×5), unit stride and dilation, a dtype in
+        :data:`WINOGRAD_DTYPES` (float32), at least
+        :data:`WINOGRAD_MIN_CHANNELS` input channels per group, at least
+        :data:`WINOGRAD_MIN_BLOCKS` output blocks and transformed filters
+        within a quarter of :data:`~convbook._tiling.MAX_TEMP_BYTES`, and no
+        NaN or infinity in ``x`` or ``weight`` (a Winograd tile mixes its
+        inputs, so one NaN would reach all 16 outputs of its block, not only
+        those whose windows hold it); ``"im2col"``: everything else.
+    """
+    c_in_g = args.weight.shape[1]
+    if all(k == 1 for k in args.kernel_size) and not any(args.padding):
+        return "pointwise"
+    if c_in_g == 1 and args.groups > 1:
+        if (len(args.kernel_size) == 2 and args.stride == (1, 1)
+                and depthwise.channel_bytes(args, args.out_shape[1] // args.groups) <= _tiling.MAX_TEMP_BYTES // 4):
+            return "depthwise"
+        return "depthwise_im2col"
+    transform = WINOGRAD.get(args.kernel_size)
+    if (transform is not None and args.stride == (1, 1) and args.dilation == (1, 1)
+            and args.dtype in WINOGRAD_DTYPES and c_in_g >= WINOGRAD_MIN_CHANNELS):
+        blocks = args.out_shape[0] * math.prod(-(-size // transform.m) for size in args.out_shape[2:])
+        filters_bytes = transform.alpha ** 2 * args.weight.size // transform.r ** 2 * args.dtype.itemsize
+        if (blocks >= WINOGRAD_MIN_BLOCKS and filters_bytes <= _tiling.MAX_TEMP_BYTES // 4
+                and np.isfinite(np.sum(args.x)) and np.isfinite(np.sum(args.weight))):
+            return "winograd"
+    return "im2col"
 
 
 def _pointwise(args, out):
@@ -191,7 +284,7 @@ def _pointwise(args, out):
                   out=out.reshape(n, groups, c_out // groups, positions))
         return
     row_positions = math.prod(out_spatial[1:])
-    rows_per_tile = max(1, TILE_BYTES // max(1, c_in * row_positions * x.itemsize))
+    rows_per_tile = max(1, _tiling.TILE_BYTES // max(1, c_in * row_positions * x.itemsize))
     for sample in range(n):
         for r0 in range(0, out_spatial[0], rows_per_tile):
             r1 = min(out_spatial[0], r0 + rows_per_tile)
@@ -203,6 +296,11 @@ def _pointwise(args, out):
 
 
 def _depthwise(args, out):
+    """One input channel per group, 2-D, unit stride: row taps, :func:`convbook.depthwise.conv2d`."""
+    depthwise.conv2d(args, out)
+
+
+def _depthwise_im2col(args, out):
     """One input channel per group: im2col with ``K = K_h·K_w``, a block of channels at a time.
 
     Each channel's product is a matrix-vector product over its output positions,
@@ -214,11 +312,23 @@ def _depthwise(args, out):
     channels = x.shape[1]
     multiplier = out.shape[1] // channels
     channel_bytes = x.shape[0] * math.prod(args.kernel_size) * math.prod(out.shape[2:]) * x.itemsize
-    block = max(1, TILE_BYTES // max(1, channel_bytes))
+    block = max(1, _tiling.TILE_BYTES // max(1, channel_bytes))
     for c0 in range(0, channels, block):
         c1 = min(channels, c0 + block)
         _gemm_by_tiles(args, x[:, c0:c1], args.weight[c0 * multiplier:c1 * multiplier], c1 - c0,
                        out[:, c0 * multiplier:c1 * multiplier])
+
+
+def _winograd(args, out):
+    """3×3 or 5×5, stride 1: Winograd's minimal filtering (:data:`WINOGRAD`), :func:`convbook.winograd.conv2d`.
+
+    The 6×6 transforms multiply values by up to 100 before the products: if that
+    overflowed (the output is not finite although the inputs are), the layer is
+    computed again with im2col, so the result is the definition's up to rounding.
+    """
+    winograd.conv2d(args, out, WINOGRAD[args.kernel_size])
+    if not np.isfinite(np.sum(out)):
+        _im2col(args, out)
 
 
 def _im2col(args, out):
@@ -238,8 +348,8 @@ def _gemm_by_tiles(args, x, weight, groups, out):
     c_out = out.shape[1]
     taps = math.prod(args.kernel_size)
     weight = weight.reshape(groups, c_out // groups, c_in // groups * taps)       # (G, C_out/G, K)
-    scratch = _gather.Scratch(x.dtype)
-    for n0, n1, tile in _tiles(out.shape[2:], n, c_in * taps * x.itemsize):
+    scratch = _tiling.scratch(x.dtype)
+    for n0, n1, tile in _tiling.tiles(out.shape[2:], n, c_in * taps * x.itemsize):
         slab = _gather.input_slab(x, args, n0, n1, tile)                                # (n, C_in, *extent)
         cols = _gather.columns(slab, args, tile, scratch)                               # (n, C_in·taps, P)
         positions = cols.shape[2]
@@ -247,29 +357,3 @@ def _gemm_by_tiles(args, x, weight, groups, out):
         # a tile is whole rows, or part of one row: its positions merge into one axis, so this is a view
         dest = dest.reshape(n1 - n0, groups, c_out // groups, positions)         # (n, G, C_out/G, P)
         np.matmul(weight, cols.reshape(n1 - n0, groups, -1, positions), out=dest)
-
-
-def _tiles(out_spatial, n, position_bytes):
-    """Split ``n`` samples of output positions into tiles whose columns take about :data:`TILE_BYTES`.
-
-    Yields ``(n0, n1, tile)``, ``tile`` a ``(start, stop)`` pair per spatial axis:
-    several whole samples if they fit, else runs of output rows (first spatial
-    axis) of one sample; if a single row would exceed ``MAX_TEMP_BYTES / 4``,
-    runs along the second axis of one row.
-    """
-    row_positions = math.prod(out_spatial[1:])
-    row_bytes = row_positions * position_bytes
-    rows_per_tile = max(1, TILE_BYTES // max(1, row_bytes))
-    cols_per_tile = out_spatial[1]
-    if row_bytes > MAX_TEMP_BYTES // 4:                                # one output row alone is too big
-        rows_per_tile = 1
-        column_bytes = math.prod(out_spatial[2:]) * position_bytes
-        cols_per_tile = max(1, TILE_BYTES // max(1, column_bytes))
-    samples_per_tile = max(1, rows_per_tile // out_spatial[0])
-    rest = tuple((0, size) for size in out_spatial[2:])
-    for n0 in range(0, n, samples_per_tile):
-        n1 = min(n, n0 + samples_per_tile)
-        for r0 in range(0, out_spatial[0], rows_per_tile):
-            r1 = min(out_spatial[0], r0 + rows_per_tile)
-            for q0 in range(0, out_spatial[1], cols_per_tile):
-                yield n0, n1, ((r0, r1), (q0, min(out_spatial[1], q0 + cols_per_tile)), *rest)
