@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from html.parser import HTMLParser
 
 import matplotlib
 
@@ -13,6 +12,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+from helpers import soup  # noqa: E402
 from matplotlib.animation import FuncAnimation  # noqa: E402
 
 import convbook.book as book  # noqa: E402
@@ -44,7 +44,7 @@ def build(frames: int = FRAMES):
 @pytest.fixture(autouse=True)
 def _not_in_ipython(monkeypatch):
     """Always return the player (as in a plain script), even if a test elsewhere started IPython."""
-    monkeypatch.setattr(book, "_display", lambda obj: False)
+    monkeypatch.setattr(book._ipython, "display", lambda obj: False)
 
 
 def player(build_function=None, **overrides) -> book.AnimationPlayer:
@@ -52,43 +52,6 @@ def player(build_function=None, **overrides) -> book.AnimationPlayer:
     kwargs = dict(alt=ALT, label=LABEL, columns=COLUMNS, rows=ROWS, captions=CAPTIONS, dpi=50, max_kb=100)
     kwargs.update(overrides)
     return book.show_animation(build_function or build(), **kwargs)
-
-
-class _Tags(HTMLParser):
-    """Every start tag with its attributes, and the text inside labels, summary and table cells."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str]]] = []
-        self.labels: dict[str, str] = {}
-        self.text: dict[str, list[str]] = {"summary": [], "td": [], "th": [], "p": []}
-        self._open: list[tuple[str, dict[str, str]]] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = {k: v or "" for k, v in attrs}
-        self.tags.append((tag, a))
-        self._open.append((tag, a))
-
-    def handle_endtag(self, tag):
-        while self._open:
-            if self._open.pop()[0] == tag:
-                break
-
-    def handle_data(self, data):
-        if not self._open:
-            return
-        tag, a = self._open[-1]
-        if tag == "label" and a.get("for"):
-            self.labels[a["for"]] = self.labels.get(a["for"], "") + data.strip()
-        if tag in self.text and data.strip():
-            self.text[tag].append(data.strip())
-
-
-def parse(html: str) -> _Tags:
-    tags = _Tags()
-    tags.feed(html)
-    tags.close()
-    return tags
 
 
 @pytest.fixture
@@ -101,13 +64,12 @@ def test_player_is_self_contained_with_every_frame_embedded(made):
     assert made.frames == FRAMES
     assert not re.search(r"https?://", html), "the player refers to the network"
     assert "<link" not in html and "font-awesome" not in html and '<i class="fa' not in html
-    tags = parse(html)
-    for tag, a in tags.tags:  # nothing is fetched: every source is inline data
-        for key in ("src", "href"):
-            if key in a:
-                assert a[key].startswith("data:image/png;base64,"), (tag, key, a[key][:40])
+    page = soup(html)
+    for key in ("src", "href"):  # nothing is fetched: every source is inline data
+        for element in page.find_all(attrs={key: True}):
+            assert element[key].startswith("data:image/png;base64,"), (element.name, key, element[key][:40])
     # frame 0 is the image's own source; the script holds the others, each a distinct PNG
-    img = [a for tag, a in tags.tags if tag == "img"]
+    img = page.find_all("img")
     assert len(img) == 1
     frames = [img[0]["src"]] + re.findall(r'frames\[(?:[1-9]\d*)\] = "(data:image/png;base64,[^"]+)"', html)
     assert len(frames) == FRAMES
@@ -121,40 +83,41 @@ def test_player_is_self_contained_with_every_frame_embedded(made):
 
 
 def test_every_control_has_an_accessible_name(made):
-    tags = parse(made.html)
-    buttons = [a for tag, a in tags.tags if tag == "button"]
+    page = soup(made.html)
+    buttons = page.find_all("button")
     assert len(buttons) == 9
     names = [b.get("aria-label", "").strip() for b in buttons]
     assert all(names), names
     assert {"Play", "Pause", "Next frame", "Previous frame", "First frame", "Last frame"} <= set(names)
-    inputs = [a for tag, a in tags.tags if tag == "input"]
+    inputs = page.find_all("input")
     assert inputs
     for a in inputs:
-        name = a.get("aria-label", "").strip() or tags.labels.get(a.get("id", ""), "")
+        label = page.find("label", attrs={"for": a.get("id")}) if a.get("id") else None
+        name = a.get("aria-label", "").strip() or (label.get_text(strip=True) if label else "")
         assert name, f"an <input type={a.get('type')}> without a name"
     slider = next(a for a in inputs if a.get("type") == "range")
     assert LABEL in slider["aria-label"]
     # the icons are drawn inline and hidden from screen readers (the buttons' names say it)
-    svgs = [a for tag, a in tags.tags if tag == "svg"]
+    svgs = page.find_all("svg")
     assert len(svgs) == 9 and all(a.get("aria-hidden") == "true" for a in svgs)
-    group = next(a for tag, a in tags.tags if tag == "div" and "convbook-animation" in a.get("class", "").split())
+    group = page.select_one("div.convbook-animation")
     assert group.get("role") == "group" and group.get("aria-label") == LABEL
 
 
 def test_alt_text_captions_and_text_alternative_are_present(made):
-    tags = parse(made.html)
-    img = next(a for tag, a in tags.tags if tag == "img")
-    assert img["alt"] == ALT
+    page = soup(made.html)
+    assert page.find("img")["alt"] == ALT
     # the caption of frame 1, and every caption in the script that updates it
-    caption = next(a for tag, a in tags.tags if tag == "p" and "convbook-animation-caption" in a.get("class", ""))
+    caption = page.select_one("p.convbook-animation-caption")
     assert caption.get("aria-live") == "polite"
-    assert f"1 of {FRAMES}: {CAPTIONS[0]}" in tags.text["p"]
+    assert caption.get_text(strip=True) == f"1 of {FRAMES}: {CAPTIONS[0]}"
     assert f"var captions = {json.dumps(CAPTIONS)};" in made.html
     # the table of every step, folded under the player
-    assert tags.text["summary"] == ["Every step in numbers (text alternative)"]
-    assert tags.text["th"] == COLUMNS
-    assert tags.text["td"] == [str(v) for row in ROWS for v in row]
-    assert [tag for tag, _ in tags.tags].index("details") < [tag for tag, _ in tags.tags].index("table")
+    texts = lambda tag: [e.get_text(strip=True) for e in page.find_all(tag)]  # noqa: E731
+    assert texts("summary") == ["Every step in numbers (text alternative)"]
+    assert texts("th") == COLUMNS
+    assert texts("td") == [str(v) for row in ROWS for v in row]
+    assert page.find("table").find_parent("details") is not None
 
 
 def test_figures_are_closed_and_the_html_is_escaped():

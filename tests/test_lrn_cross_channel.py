@@ -1,4 +1,4 @@
-"""Local response normalization, maxout and global average pooling: operations across maps."""
+"""Local response normalization and maxout: operations across maps (global average pooling: test_pool.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convbook import global_avg_pool2d, local_response_norm, maxout
+from convbook import local_response_norm, maxout
 
 # --------------------------------------------------------------------------- LRN
 
@@ -160,36 +160,3 @@ def test_maxout_hand_worked_and_nan():
     x[0, 4, 0, 0] = np.nan
     out = maxout(x, 2).ravel()
     assert out[0] == 5.0 and out[1] == 2.0 and np.isnan(out[2])
-
-
-# --------------------------------------------------------------------------- global average pooling
-
-
-@settings(max_examples=30)
-@given(shape=st.tuples(st.integers(0, 2), st.integers(1, 4), st.integers(1, 6), st.integers(1, 6)),
-       seed=st.integers(0, 2**32 - 1), dtype=st.sampled_from([np.float64, np.float32, np.int64]))
-def test_global_avg_pool2d_is_the_mean_of_each_map(close, shape, seed, dtype):
-    rng = np.random.default_rng(seed)
-    x = (rng.standard_normal(shape) * 10).astype(dtype) if np.dtype(dtype).kind == "f" \
-        else rng.integers(-100, 100, size=shape).astype(dtype)
-    out = global_avg_pool2d(x)
-    expected_dtype = np.float32 if dtype == np.float32 else np.float64
-    assert out.shape == (*shape[:2], 1, 1)
-    assert out.dtype == expected_dtype
-    expected = np.empty(out.shape)
-    for n in range(shape[0]):
-        for c in range(shape[1]):
-            total = 0.0
-            for h in range(shape[2]):
-                for w in range(shape[3]):
-                    total += float(x[n, c, h, w])
-            expected[n, c, 0, 0] = total / (shape[2] * shape[3])
-    close(out, expected.astype(expected_dtype), magnitude=np.abs(x).max(initial=0) + 1.0)
-
-
-def test_global_avg_pool2d_hand_worked():
-    x = np.arange(8.0).reshape(1, 2, 2, 2)
-    np.testing.assert_array_equal(global_avg_pool2d(x).ravel(), [1.5, 5.5])
-    x = np.arange(12).reshape(1, 1, 3, 4)
-    out = global_avg_pool2d(x)
-    assert out.dtype == np.float64 and out[0, 0, 0, 0] == 5.5

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import convbook
 import convbook.conv
 import convbook.pool
-from convbook import avg_pool2d, avg_pool2d_loops, conv_output_size, max_pool2d, max_pool2d_loops
+from convbook import avg_pool2d, avg_pool2d_loops, conv_output_size, global_avg_pool2d, max_pool2d, max_pool2d_loops
 
 
 @st.composite
@@ -91,8 +91,7 @@ def test_pools_with_one_map_per_block_match_loops(close, case, count_include_pad
     # 64-byte blocks: every (sample, channel) map is pooled in a block of its own
     x, params = case
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(convbook.pool, "TILE_BYTES", 64)
-        mp.setattr(convbook.conv, "TILE_BYTES", 64)
+        mp.setattr(convbook._tiling, "TILE_BYTES", 64)   # the one patch point for every tiled path
         close(max_pool2d(x, **params), max_pool2d_loops(x, **params))
         close(avg_pool2d(x, count_include_pad=count_include_pad, **params),
               avg_pool2d_loops(x, count_include_pad=count_include_pad, **params), magnitude=_scale(x))
@@ -104,8 +103,7 @@ def test_pool_blocks_split_large_inputs(close, monkeypatch):
     expected_max = max_pool2d_loops(x, 3, stride=2, padding=1, ceil_mode=True)
     expected_avg = avg_pool2d_loops(x, (3, 2), stride=(2, 1), padding=(1, 1), count_include_pad=False)
     for tile in (64, 11 * 10 * 8 * 2, 11 * 10 * 8 * 4 + 8):       # 1, 2, 4 maps per block
-        monkeypatch.setattr(convbook.pool, "TILE_BYTES", tile)
-        monkeypatch.setattr(convbook.conv, "TILE_BYTES", tile)
+        monkeypatch.setattr(convbook._tiling, "TILE_BYTES", tile)
         close(max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True), expected_max)
         close(avg_pool2d(x, (3, 2), stride=(2, 1), padding=(1, 1), count_include_pad=False), expected_avg)
 
@@ -263,3 +261,36 @@ def test_pools_of_an_empty_batch():
         assert out.shape == (0, 3, 4, 4)
         assert out.dtype == np.float32
     assert max_pool2d(np.zeros((2, 0, 5, 5)), 2).shape == (2, 0, 2, 2)
+
+
+# --------------------------------------------------------------------------- global average pooling
+
+
+@settings(max_examples=30)
+@given(shape=st.tuples(st.integers(0, 2), st.integers(1, 4), st.integers(1, 6), st.integers(1, 6)),
+       seed=st.integers(0, 2**32 - 1), dtype=st.sampled_from([np.float64, np.float32, np.int64]))
+def test_global_avg_pool2d_is_the_mean_of_each_map(close, shape, seed, dtype):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(shape) * 10).astype(dtype) if np.dtype(dtype).kind == "f" \
+        else rng.integers(-100, 100, size=shape).astype(dtype)
+    out = global_avg_pool2d(x)
+    expected_dtype = np.float32 if dtype == np.float32 else np.float64
+    assert out.shape == (*shape[:2], 1, 1)
+    assert out.dtype == expected_dtype
+    expected = np.empty(out.shape)
+    for n in range(shape[0]):
+        for c in range(shape[1]):
+            total = 0.0
+            for h in range(shape[2]):
+                for w in range(shape[3]):
+                    total += float(x[n, c, h, w])
+            expected[n, c, 0, 0] = total / (shape[2] * shape[3])
+    close(out, expected.astype(expected_dtype), magnitude=np.abs(x).max(initial=0) + 1.0)
+
+
+def test_global_avg_pool2d_hand_worked():
+    x = np.arange(8.0).reshape(1, 2, 2, 2)
+    np.testing.assert_array_equal(global_avg_pool2d(x).ravel(), [1.5, 5.5])
+    x = np.arange(12).reshape(1, 1, 3, 4)
+    out = global_avg_pool2d(x)
+    assert out.dtype == np.float64 and out[0, 0, 0, 0] == 5.5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -130,3 +131,35 @@ def test_readings_dtypes_and_empty_batch():
                                   np.full((2, 2, 3, 3), 27))
     assert conv2d_type1(np.zeros((0, 3, 5, 5)), w32).shape == (0, 6, 3, 3)
     assert conv2d_type2_1(np.zeros((0, 3, 5, 5)), w32).shape == (0, 2, 3, 3)
+
+
+@settings(max_examples=30)
+@given(case=reading_cases())
+def test_type1_bias_of_filter_k_goes_to_every_map_it_makes(close, case):
+    x, weight, params = case
+    c_in, filters = x.shape[1], weight.shape[0]
+    bias = np.random.default_rng(x.size).standard_normal(filters)
+    out = conv2d_type1(x, weight, bias, **params)
+    for c in range(c_in):
+        for k in range(filters):
+            expected = conv2d_loops(x[:, c:c + 1], weight[k][None, None], bias[k:k + 1], **params)[:, 0]
+            close(out[:, c * filters + k], expected,
+                  magnitude=_magnitude(x, weight[0].size, weight) + np.abs(bias).max())
+
+
+@settings(max_examples=30)
+@given(case=reading_cases())
+def test_type2_1_bias_is_added_once_after_the_sum_over_maps(close, case):
+    x, weight, params = case
+    bias = np.random.default_rng(x.size).standard_normal(weight.shape[0])
+    out = conv2d_type2_1(x, weight, bias, **params)
+    expected = conv2d_loops(x.sum(axis=1, keepdims=True), weight[:, None], bias, **params)
+    close(out, expected, magnitude=_magnitude(x, x.shape[1] * weight[0].size, weight) + np.abs(bias).max())
+
+
+@pytest.mark.parametrize("reading", [conv2d_type1, conv2d_type2_1], ids=["type1", "type2_1"])
+def test_readings_bias_must_have_one_value_per_filter(reading):
+    name = reading.__name__
+    with pytest.raises(ValueError, match=rf"^{name}: bias must have shape \(K,\) = \(2,\), one per filter; "
+                                         r"got bias\.shape=\(6,\)$"):
+        reading(np.zeros((1, 3, 5, 5)), np.zeros((2, 3, 3)), np.zeros(6))

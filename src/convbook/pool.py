@@ -1,19 +1,20 @@
-r"""Pooling within each map: ``max_pool2d`` and ``avg_pool2d``, with PyTorch's semantics.
+r"""Pooling within each map, with PyTorch's semantics: windows, or the whole map.
 
-Both act on every (sample, channel) map separately: the channel count is
-unchanged and output channel ``c`` depends only on input channel ``c``. They
-are computed by combining shifted, strided views of the padded input with
-``np.maximum`` or ``np.add``, first along rows (``K_w`` taps) then along columns
-(``K_h`` taps), which is faster than reducing a window view and needs no
-temporary larger than one padded block of maps.
+``max_pool2d`` and ``avg_pool2d`` pool windows; ``global_avg_pool2d`` averages
+whole maps. All three act on every (sample, channel) map separately: the
+channel count is unchanged and output channel ``c`` depends only on input
+channel ``c``. The windowed pools combine shifted, strided views of the padded
+input with ``np.maximum`` or ``np.add``, first along rows (``K_w`` taps) then
+along columns (``K_h`` taps), which is faster than reducing a window view and
+needs no temporary larger than one padded block of maps.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validate import PoolArgs
-from .conv import TILE_BYTES
+from ._validate import PoolArgs, as_numeric_array, check_ndim
+from . import _tiling
 
 
 def max_pool2d(x, kernel_size, *, stride=None, padding=0, ceil_mode=False):
@@ -138,7 +139,7 @@ def _pool(args, dtype, fill, combine):
     maps = x.reshape(n * c, height, width)
     out = np.empty((n * c, h_out, w_out), dtype=dtype)
     copy_needed = (h_pad, w_pad) != (height, width) or maps.dtype != dtype
-    block = max(1, TILE_BYTES // (h_pad * w_pad * np.dtype(dtype).itemsize))
+    block = max(1, _tiling.TILE_BYTES // (h_pad * w_pad * np.dtype(dtype).itemsize))
     for m0 in range(0, n * c, block):
         m1 = min(n * c, m0 + block)
         if copy_needed:
@@ -175,3 +176,38 @@ def _window_counts(size, kernel_size, stride, padding, n_out, count_include_pad)
     if count_include_pad:
         return stop - start
     return np.minimum(stop, size) - np.maximum(start, 0)
+
+
+def global_avg_pool2d(x):
+    r"""Average each map over all its pixels (Network in Network, GoogLeNet's last pool).
+
+    Still a per-map operation: output channel ``c`` depends only on input channel ``c``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, 1, 1)
+        As ``torch.nn.functional.adaptive_avg_pool2d(x, 1)``. Integers give float64.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 4-D or has an empty spatial axis.
+    TypeError
+        If ``x`` is not numeric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> global_avg_pool2d(np.arange(8.0).reshape(1, 2, 2, 2)).ravel()
+    array([1.5, 5.5])
+    """
+    func = "global_avg_pool2d"
+    x = as_numeric_array(x, func=func, name="x")
+    check_ndim(x, 4, "(N, C, H, W)", func=func, name="x")
+    if 0 in x.shape[2:]:
+        raise ValueError(f"{func}: x must have H >= 1 and W >= 1; got x.shape={x.shape}")
+    return x.mean(axis=(2, 3), keepdims=True, dtype=np.result_type(x.dtype, 1.0))

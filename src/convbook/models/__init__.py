@@ -3,7 +3,8 @@
 Each description is a :class:`~convbook.models.network.Network` of frozen layer
 records, with the numbers its paper prints kept beside it as
 :class:`~convbook.models.network.Published` values (value, unit, source). The
-functions of :mod:`convbook.models.network` derive the rest from the data:
+functions of :mod:`convbook.models.network` derive shapes and counts from the
+data; :mod:`convbook.models.run` draws weights and runs the network:
 
 >>> from convbook.models import alexnet, googlenet, network
 >>> network.totals(alexnet.ALEXNET)[0]            # parameters, biases included
@@ -12,10 +13,11 @@ functions of :mod:`convbook.models.network` derive the rest from the data:
 (64, 28)
 """
 
-from . import alexnet, googlenet, layers, network, report
+from ..book.tables import Table  # a page helper, kept here for the pages that call models.Table
+from . import alexnet, googlenet, layers, network, run
 from .layers import LRN, Conv, Dropout, Inception, Linear, Pool
-from .network import Network, Published, Row, forward, init_weights, shape_table, totals, without_groups
-from .report import Table
+from .network import Network, Published, Row, shape_table, totals, without_groups
+from .run import forward, init_weights
 
 __all__ = [
     "LRN",
@@ -34,7 +36,7 @@ __all__ = [
     "init_weights",
     "layers",
     "network",
-    "report",
+    "run",
     "shape_table",
     "totals",
     "without_groups",

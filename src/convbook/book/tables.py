@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+__all__ = ["Table"]
+
 
 class Table:
     """Rows of already formatted cells, shown as an HTML table or as plain text.
