@@ -5,12 +5,15 @@
 #   make page PAGE=name  build one page alone (quick check while writing)
 #   make test       a strict, fresh build of the book, then every test (unit
 #                   tests, build tests, and the browser tests of that build)
+#   make pdf        (optional) the whole book as one PDF, _build/pdf/convbook.pdf
 #   make serve      preview _build/html on http://127.0.0.1:$(PORT)
 #   make linkcheck  check external links (needs a network)
 #   make lock       re-resolve constraints.txt from pyproject.toml
 #   make clean      remove build output (keeps .venv); clean-all removes .venv too
 
 PYTHON      ?= python3
+# The oldest Python the book runs on (README.md, pyproject.toml's requires-python).
+PYTHON_MIN  := 3.11
 VENV        := .venv
 VPY         := $(VENV)/bin/python
 LOCK        := constraints.txt
@@ -21,17 +24,28 @@ SOURCEDIR   := docs
 BUILDDIR    := _build
 # -W: warnings are errors; --keep-going: report all of them; -n: nitpicky
 # (every cross-reference must resolve); -T: full tracebacks in the log.
-# A failing code cell fails the build with its traceback printed
-# (nb_execution_raise_on_error / nb_execution_show_tb in conf.py).
+# Every page runs to its end; then a failing claim or code cell fails the
+# build, listed last (docs/_ext/convbook_checks.py), and a good build ends
+# with a summary of what it verified.
 STRICTOPTS  := -W --keep-going -n -T
 SPHINXOPTS  ?=
 SPHINXBUILD := $(VPY) -m sphinx -c .
 
 PIP         := $(VPY) -m pip --disable-pip-version-check
 
-.PHONY: html page test strict unit serve linkcheck lock clean clean-all venv
+.PHONY: html page test strict unit pdf serve linkcheck lock clean clean-all venv
 
 # ---------------------------------------------------------------- environment
+
+# Refuse a missing or too old $(PYTHON) before anything is created: one line,
+# then stop. Checked only when $(PYTHON) is about to be used: before .venv
+# exists (any goal but clean), or for `make lock`.
+ifneq ($(if $(wildcard $(VPY)),$(filter lock,$(MAKECMDGOALS)),$(filter-out clean clean-all,$(or $(MAKECMDGOALS),default))),)
+PYTHON_FOUND := $(shell $(PYTHON) -c 'import sys; v = sys.version_info; print("%d.%d.%d" % v[:3], "ok" if v[:2] >= tuple(map(int, "$(PYTHON_MIN)".split("."))) else "old")' 2>/dev/null)
+ifneq ($(word 2,$(PYTHON_FOUND)),ok)
+$(error $(PYTHON) is $(if $(PYTHON_FOUND),Python $(firstword $(PYTHON_FOUND)),not a Python that runs); the book needs Python $(PYTHON_MIN) or newer: point the Makefile at another, e.g. make $(or $(firstword $(MAKECMDGOALS)),html) PYTHON=python3.12)
+endif
+endif
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +65,7 @@ venv: $(STAMP)
 
 # Incremental: only changed pages are re-read; notebooks re-run only when
 # their code or the engine (src/convbook, NumPy, Python) changed -- see the
-# fingerprint in conf.py.
+# fingerprint in docs/_ext/convbook_cache.py.
 html: $(STAMP)
 	$(SPHINXBUILD) -b html $(STRICTOPTS) $(SPHINXOPTS) $(SOURCEDIR) $(BUILDDIR)/html
 
@@ -80,13 +94,21 @@ unit: $(STAMP)
 # Both parts always run; the target fails if either failed (pytest's exit 5,
 # "no tests collected", counts as a failure). pytest runs last so that its
 # summary line closes the log. CONVBOOK_SITE hands the strict build to the
-# browser tests (tests/test_site.py), which then must find it.
+# site tests (tests/site/), which then must find it.
 test: $(STAMP)
 	@status=0; \
 	$(MAKE) --no-print-directory strict || status=$$?; \
 	CONVBOOK_SITE="$(abspath $(BUILDDIR))/strict/html" $(MAKE) --no-print-directory unit || status=$$?; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED" >&2; fi; \
 	exit $$status
+
+# The whole book as one PDF: the built pages, in the order of the contents,
+# printed by the browser the browser tests use (tests/site/browser.py finds
+# it) in the light theme, with contents, page numbers and internal links. No
+# LaTeX. PDF_FROM=<built site> prints an existing build instead of `make html`'s.
+PDF_FROM    ?=
+pdf: $(if $(PDF_FROM),$(STAMP),html)
+	PYTHONPATH=tests:tests/site $(VPY) -m print_pdf $(or $(PDF_FROM),$(BUILDDIR)/html) $(BUILDDIR)/pdf/convbook.pdf
 
 serve: html
 	@echo "Serving $(BUILDDIR)/html on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"

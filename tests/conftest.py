@@ -10,10 +10,10 @@ machine.
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 import pytest
+from helpers import conv_magnitude
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -64,16 +64,6 @@ def assert_close_to(actual, expected, *, magnitude=None, dtype=None):
         f"{int(bad.sum())} of {bad.size} values differ; max error {error.max()} "
         f"(allowed {atol[np.argmax(error)]})"
     )
-
-
-def conv_magnitude(x, weight, bias=None):
-    """A bound on the sum of ``|x| |w|`` over one output's terms, plus ``|bias|``."""
-    x, weight = np.asarray(x), np.asarray(weight)
-    terms = math.prod(weight.shape[1:])
-    bound = terms * float(np.max(np.abs(x), initial=0.0)) * float(np.max(np.abs(weight), initial=0.0))
-    if bias is not None:
-        bound += float(np.max(np.abs(np.asarray(bias)), initial=0.0))
-    return bound + 1.0
 
 
 @pytest.fixture(scope="session")

@@ -1,48 +1,42 @@
 """Tests of the book's build machinery (not of the engine).
 
 The build tests work on a copy of the repository in a temporary directory (the
-checkout's own _build/ is never touched) and run Sphinx with the same flags as
-`make html`, read from the Makefile. PYTHONPATH points at the copy's src/ so
-that the copy's engine is the one imported by the build and by the kernel.
+checkout's own _build/ is never touched) and run `make html` or `make page`
+in them, pointed at this interpreter (helpers.make_in_copy). PYTHONPATH points at
+the copy's src/ so that the copy's engine is the one imported by the build and by
+the kernel. The broken-engine table is tests/test_mutations.py.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import runpy
 import shutil
 import subprocess
 import sys
-from html.parser import HTMLParser
 from importlib.metadata import distributions
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from helpers import is_external, make_in_copy, soup
+
+
 ROOT = Path(__file__).resolve().parents[1]
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def _makefile_flags() -> list[str]:
-    match = re.search(r"^STRICTOPTS\s*:=\s*(.+)$", (ROOT / "Makefile").read_text(), re.M)
-    assert match, "STRICTOPTS not found in the Makefile"
-    flags = match.group(1).split()
-    assert {"-W", "-n", "--keep-going"} <= set(flags), flags
-    return flags
+def _sphinx(tree: Path, pythonpath: bool = True) -> tuple[int, str]:
+    """Build tree/docs into tree/_build/html with `make html`; return (exit code, log)."""
+    return make_in_copy(tree, "html", pythonpath=pythonpath, timeout=600)
 
 
-def _sphinx(tree: Path, *extra: str, pythonpath: bool = True) -> tuple[int, str]:
-    """Build tree/docs into tree/_build/html like `make html`; return (exit code, log)."""
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    if pythonpath:
-        env["PYTHONPATH"] = str(tree / "src")
-    cmd = [sys.executable, "-m", "sphinx", "-c", ".", "-b", "html", *_makefile_flags(), *extra,
-           "docs", "_build/html"]
-    proc = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=600)
-    return proc.returncode, ANSI.sub("", proc.stdout + proc.stderr)
+def test_make_html_is_strict():
+    """`make html` builds with warnings as errors, every reference resolved, and keeps going to list them all."""
+    proc = subprocess.run(["make", "-n", "--no-print-directory", "html", f"VPY={sys.executable}", "STAMP="],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    command = next(line for line in proc.stdout.splitlines() if "-m sphinx" in line)
+    assert {"-W", "-n", "--keep-going"} <= set(command.split()), command
 
 
 @pytest.fixture(scope="module")
@@ -63,30 +57,20 @@ def tree(tmp_path_factory) -> Path:
 # ----------------------------------------------------------------- the site
 
 
-class _AssetCollector(HTMLParser):
-    """Collects the URLs a page loads (not the ones it merely links to)."""
-
-    LOADS = {"script": "src", "img": "src", "iframe": "src", "source": "src", "embed": "src",
-             "audio": "src", "video": "src", "track": "src", "object": "data", "input": "src"}
-    LINK_LOADS = {"stylesheet", "preload", "modulepreload", "icon", "shortcut", "apple-touch-icon",
-                  "manifest", "prefetch"}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.loads: list[tuple[str, str]] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag in self.LOADS and a.get(self.LOADS[tag]):
-            self.loads.append((tag, a[self.LOADS[tag]]))
-        elif tag == "link" and a.get("href"):
-            # every <link href> is checked; rel only decides what we call it
-            self.loads.append((f"link rel={a.get('rel')}", a["href"]))
+#: The attribute through which each tag loads a URL (what it merely links to is not loaded).
+LOADS = {"script": "src", "img": "src", "iframe": "src", "source": "src", "embed": "src",
+         "audio": "src", "video": "src", "track": "src", "object": "data", "input": "src"}
 
 
-def _is_external(url: str) -> bool:
-    parts = urlsplit(url.strip())
-    return bool(parts.scheme in {"http", "https"} or parts.netloc or url.strip().startswith("//"))
+def _loads(html: str) -> list[tuple[str, str]]:
+    """``[(tag, url), ...]`` that a page loads; every ``<link href>`` counts (rel only names it)."""
+    found = []
+    for element in soup(html).find_all([*LOADS, "link"]):
+        if element.name == "link" and element.get("href"):
+            found.append((f"link rel={element.get('rel')}", element["href"]))
+        elif element.name in LOADS and element.get(LOADS[element.name]):
+            found.append((element.name, element[LOADS[element.name]]))
+    return found
 
 
 def test_site_loads_nothing_from_outside(tree):
@@ -95,13 +79,11 @@ def test_site_loads_nothing_from_outside(tree):
     assert len(pages) >= 4, pages
     offenders = []
     for page in pages:
-        collector = _AssetCollector()
-        collector.feed(page.read_text(encoding="utf-8"))
         offenders += [f"{page.relative_to(site)}: <{tag}> {url}"
-                      for tag, url in collector.loads if _is_external(url)]
+                      for tag, url in _loads(page.read_text(encoding="utf-8")) if is_external(url)]
     for css in sorted(site.rglob("*.css")):
         for url in re.findall(r"""(?:url\(|@import\s+)['"]?([^'")\s]+)""", css.read_text(errors="replace")):
-            if _is_external(url):
+            if is_external(url):
                 offenders.append(f"{css.relative_to(site)}: {url}")
     assert not offenders, "assets loaded from outside the site:\n" + "\n".join(offenders)
 
@@ -111,12 +93,10 @@ def test_maths_is_rendered_by_a_local_mathjax(tree):
     page = site / "index.html"
     html = page.read_text(encoding="utf-8")
     assert 'class="math' in html, "the front page has no maths left to check MathJax with"
-    collector = _AssetCollector()
-    collector.feed(html)
-    mathjax = [url for tag, url in collector.loads if tag == "script" and "mathjax" in url.lower()]
+    mathjax = [url for tag, url in _loads(html) if tag == "script" and "mathjax" in url.lower()]
     assert mathjax, "no MathJax <script> on a page with maths"
     for url in mathjax:
-        assert not _is_external(url), url
+        assert not is_external(url), url
         assert (page.parent / urlsplit(url).path).is_file(), f"MathJax script {url} is not in the site"
 
 
@@ -147,8 +127,9 @@ def test_engine_change_invalidates_cached_outputs(tree):
     """The stale-cache proof: the pages' code is unchanged, only src/ changes.
 
     jupyter-cache alone would serve the old outputs and the build would pass on
-    a page whose checks no longer hold. With the fingerprint in conf.py the
-    rebuild must re-execute the page, fail, and print the failing assertion.
+    a page whose checks no longer hold. With the engine's fingerprint
+    (docs/_ext/convbook_cache.py) naming the execution cache, the rebuild must
+    re-execute the page, fail, and print the failing assertion.
     """
     init = tree / "src" / "convbook" / "__init__.py"
     original = init.read_bytes()
@@ -178,23 +159,27 @@ def test_engine_change_invalidates_cached_outputs(tree):
     assert rc == 0, f"the build did not recover after reverting the engine:\n{log}"
 
 
-def test_fingerprint_covers_numpy_and_python_versions(monkeypatch):
-    """A NumPy or Python upgrade must invalidate cached outputs too."""
-    monkeypatch.setenv("JUPYTER_PATH", "")  # conf.py sets it; restored afterwards
-    conf = runpy.run_path(str(ROOT / "conf.py"))
-    fingerprint = conf["_source_fingerprint"]
-    current = conf["convbook_source_hash"]
-    assert fingerprint() == current
-    assert current[:16] in conf["nb_execution_cache_path"]
-    real_versions = fingerprint.__globals__["_installed_versions"]
-    assert "numpy" in real_versions()
-    monkeypatch.setitem(fingerprint.__globals__, "_installed_versions",
-                        lambda: {**real_versions(), "numpy": "0.0.0"})
-    assert fingerprint() != current, "NumPy's version is not part of the fingerprint"
-    monkeypatch.setitem(fingerprint.__globals__, "_installed_versions", real_versions)
-    assert fingerprint() == current
+def test_fingerprint_covers_numpy_and_python_versions(monkeypatch, tmp_path):
+    """A NumPy or Python upgrade must invalidate cached outputs too (and so must any file of src/)."""
+    import convbook_cache as cache
+
+    src = ROOT / "src" / "convbook"
+    current = cache.fingerprint(src)
+    assert cache.cache_dir(tmp_path, current) == tmp_path / current[:16]
+    real_versions = cache.installed_versions()
+    assert "numpy" in real_versions
+    monkeypatch.setattr(cache, "installed_versions", lambda: {**real_versions, "numpy": "0.0.0"})
+    assert cache.fingerprint(src) != current, "NumPy's version is not part of the fingerprint"
+    monkeypatch.setattr(cache, "installed_versions", lambda: real_versions)
+    assert cache.fingerprint(src) == current
     monkeypatch.setattr(sys, "version", sys.version + " (other)")
-    assert fingerprint() != current, "Python's version is not part of the fingerprint"
+    assert cache.fingerprint(src) != current, "Python's version is not part of the fingerprint"
+    monkeypatch.undo()
+    copy = tmp_path / "src" / "convbook"
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert cache.fingerprint(copy) == current
+    (copy / "book" / "tables.py").write_text((copy / "book" / "tables.py").read_text() + "\n")
+    assert cache.fingerprint(copy) != current, "a file in a subpackage is not part of the fingerprint"
 
 
 def test_build_refuses_an_engine_from_another_checkout(tree):
@@ -203,67 +188,6 @@ def test_build_refuses_an_engine_from_another_checkout(tree):
     rc, log = _sphinx(tree, pythonpath=False)
     assert rc != 0, log
     assert "convbook is imported from" in log, log
-
-
-# ----------------------------------------------------------------- broken engines fail the book
-
-#: Deliberate breakages of the engine, each a (file, original text, broken
-#: text) replacement in src/convbook, and the page whose checks must catch it.
-BREAKAGES = {
-    "kernel flipped (convolution instead of cross-correlation)": (
-        "conv.py",
-        '    return _conv(ConvArgs("conv2d", x, weight, bias, stride, padding, dilation, groups, 2))',
-        '    weight = np.asarray(weight)[..., ::-1, ::-1]\n'
-        '    return _conv(ConvArgs("conv2d", x, weight, bias, stride, padding, dilation, groups, 2))',
-        "misconceptions",
-    ),
-    "type 2.1 reads only the first map (channel sum removed)": (
-        "readings.py",
-        'return _conv(ConvArgs("conv2d_type2_1", x, shared, None,',
-        'return _conv(ConvArgs("conv2d_type2_1", x[:, :1], shared[:, :1], None,',
-        "three-readings",
-    ),
-    "parameter count ignores groups": (
-        "counting.py",
-        "def conv2d_param_count(c_in, c_out, kernel_size, *, groups=1, bias=True) -> int:",
-        "def conv2d_param_count(c_in, c_out, kernel_size, *, groups=1, bias=True) -> int:\n"
-        "    groups = 1  # broken on purpose by tests/test_build.py",
-        "alexnet",
-    ),
-}
-
-
-def _sphinx_page(tree: Path, page: str) -> tuple[int, str]:
-    """Build one page of tree alone, like `make page PAGE=page` (fresh, forced execution)."""
-    out = tree / "_build" / f"page-{page}"
-    shutil.rmtree(out, ignore_errors=True)
-    env = dict(os.environ, PYTHONPATH=str(tree / "src"), CONVBOOK_ONLY=page,
-               CONVBOOK_CACHE_ROOT=str(out / "cache"))
-    cmd = [sys.executable, "-m", "sphinx", "-c", ".", "-b", "html", "-E", "-T", "-D",
-           "nb_execution_mode=force", "docs", str(out / "html")]
-    proc = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=600)
-    return proc.returncode, ANSI.sub("", proc.stdout + proc.stderr)
-
-
-@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
-def test_a_broken_engine_fails_the_book(tree, breakage):
-    """Break the engine in the copy; the page that relies on it must stop the build.
-
-    The tree fixture has already built the whole unbroken book, so every page
-    passes with the real engine; here one page is rebuilt alone with the
-    broken one and must fail on one of its claim checks, which the log names.
-    """
-    filename, original, broken, page = BREAKAGES[breakage]
-    source = tree / "src" / "convbook" / filename
-    text = source.read_text()
-    assert text.count(original) == 1, f"{filename}: the text to break is not there exactly once"
-    try:
-        source.write_text(text.replace(original, broken))
-        rc, log = _sphinx_page(tree, page)
-    finally:
-        source.write_text(text)
-    assert rc != 0, f"{page} still builds with the engine broken ({breakage}):\n{log}"
-    assert "ClaimError: claim does not hold:" in log, f"{page} did not fail on a claim check:\n{log}"
 
 
 # ----------------------------------------------------------------- the lock file

@@ -14,6 +14,7 @@ import re
 import numpy as np
 import pytest
 import scipy.signal
+from helpers import dilate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
@@ -52,12 +53,6 @@ def test_conv3d_loops_hand_worked():
     np.testing.assert_array_equal(out[0, 0], 8 * (9 * d + 3 * i + j) + 52)
 
 
-def _dilated(kernel, dilation):
-    out = np.zeros(tuple((k - 1) * d + 1 for k, d in zip(kernel.shape, dilation)))
-    out[tuple(slice(None, None, d) for d in dilation)] = kernel
-    return out
-
-
 @settings(max_examples=25)
 @given(data=st.data(), dims=st.sampled_from([2, 3]))
 def test_conv_loops_equal_scipy_correlate(data, dims):
@@ -81,7 +76,7 @@ def test_conv_loops_equal_scipy_correlate(data, dims):
         total = 0.0
         for c in range(c_in_g):
             plane = np.pad(x[0, g * c_in_g + c], [(p, p) for p in padding])
-            total = total + scipy.signal.correlate(plane, _dilated(weight[o, c], dilation), mode="valid",
+            total = total + scipy.signal.correlate(plane, dilate(weight[o, c], dilation), mode="valid",
                                                    method="direct")
         expected[0, o] = total[tuple(slice(None, None, s) for s in stride)] + bias[o]
     np.testing.assert_allclose(loops, expected, rtol=1e-12, atol=1e-12)

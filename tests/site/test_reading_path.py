@@ -1,7 +1,7 @@
 """The book reads in the order a confused student needs: answer first, then the proof.
 
-These tests read the built HTML (the same site the browser tests use, see
-site_support.site_dir) and the page sources:
+These tests read the built HTML (the same site the browser tests use: the
+``site`` fixture of tests/site/conftest.py) and the page sources:
 
 * the contents follow the question, and a final part holds the errata and
   details, each of its pages linked from a question page;
@@ -11,7 +11,8 @@ site_support.site_dir) and the page sources:
   page (folded cells are fine: a reader can open them);
 * on the question pages, prose is at least 45% of the words a reader sees;
 * the build checks at least as many claims as it did before the book was
-  reorganised (217): moving material never loses a check.
+  reorganised (217): moving material never loses a check; and every check
+  says what its expected value comes from (a basis from convbook.book.BASES).
 
 ``python tests/reading_path.py <site>`` prints the measurements these use.
 """
@@ -23,10 +24,9 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from built_site import PAGES, checks
 from reading_path import QUESTION_PAGES, REMOVING_TAGS, ROOT, hidden_dependencies, read_page, toctree_order, words
-from site_support import site_dir
 
-SITE, REQUIRED = site_dir()
 ERRATA_CAPTION = "Errata and details"
 #: The number of checked claims when the reading path was introduced; it may only grow.
 MIN_CHECKS = 217
@@ -38,15 +38,6 @@ MAX_ANSWER_WORDS = 200
 NOTEBOOK_PAGES = sorted(p for p in (ROOT / "docs").glob("*.md")
                         if p.read_text(encoding="utf-8").lstrip().startswith("---")
                         and "file_format: mystnb" in p.read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def site() -> Path:
-    if not (SITE / "index.html").is_file():
-        if REQUIRED:
-            pytest.fail(f"no built site at {SITE}: run `make strict` (or `make test`)")
-        pytest.skip(f"no built site at {SITE} (run `make html` or `make strict`)")
-    return SITE
 
 
 def _parts(site: Path) -> dict[str, list[str]]:
@@ -97,6 +88,15 @@ def test_the_build_checks_at_least_as_many_claims_as_before(site):
     match = re.search(r"claims checked in this build:\s*([\d,]+)\s+on\s+(\d+)\s+pages", text)
     assert match, "the verification page has no total"
     assert int(match.group(1).replace(",", "")) >= MIN_CHECKS, match.group(0)
+
+
+def test_every_check_says_what_its_expected_value_comes_from(site):
+    from convbook.book import BASES
+
+    kinds = {page: [c.basis.partition(":")[0].strip() for c in checks(site / page)] for page in PAGES}
+    unknown = {page: [k for k in found if k not in BASES] for page, found in kinds.items()}
+    assert not any(unknown.values()), {p: k for p, k in unknown.items() if k}
+    assert sum(map(len, kinds.values())) >= MIN_CHECKS
 
 
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=lambda p: p.stem)
