@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import scipy.signal
@@ -163,3 +165,39 @@ def test_readings_bias_must_have_one_value_per_filter(reading):
     with pytest.raises(ValueError, match=rf"^{name}: bias must have shape \(K,\) = \(2,\), one per filter; "
                                          r"got bias\.shape=\(6,\)$"):
         reading(np.zeros((1, 3, 5, 5)), np.zeros((2, 3, 3)), np.zeros(6))
+
+
+# --------------------------------------------------------------------------- the readings name themselves
+
+# The readings delegate to conv2d; the package promises that every public
+# function's message names *that* function, so an error raised for a reading
+# must start with the reading's own name, not "conv2d:".
+
+READING_CASES = [
+    ("type1 stride zero", "conv2d_type1: stride must be positive; got stride=(0, 0)",
+     lambda: conv2d_type1(np.zeros((1, 2, 5, 5)), np.zeros((3, 3, 3)), stride=0)),
+    ("type1 kernel too large", "conv2d_type1: the dilated kernel must fit in the padded input; got height: "
+     "d*(K-1)+1 = 1*(7-1)+1 = 7 > size + 2*padding = 5+2*0 = 5",
+     lambda: conv2d_type1(np.zeros((1, 2, 5, 5)), np.zeros((3, 7, 3)))),
+    ("type2_1 padding negative", "conv2d_type2_1: padding must be non-negative; got padding=(-1, -1)",
+     lambda: conv2d_type2_1(np.zeros((1, 2, 5, 5)), np.zeros((3, 3, 3)), padding=-1)),
+    ("type2_2 weight ndim", "conv2d_type2_2: weight must be 4-D (C_out, C_in/groups, K_h, K_w); "
+     "got weight.shape=(3, 3, 3)",
+     lambda: conv2d_type2_2(np.zeros((1, 2, 5, 5)), np.zeros((3, 3, 3)))),
+    ("type2_2 stride zero", "conv2d_type2_2: stride must be positive; got stride=(0, 0)",
+     lambda: conv2d_type2_2(np.zeros((1, 2, 5, 5)), np.zeros((3, 2, 3, 3)), stride=0)),
+]
+
+
+@pytest.mark.parametrize("message, call", [c[1:] for c in READING_CASES], ids=[c[0] for c in READING_CASES])
+def test_readings_errors_name_the_reading(message, call):
+    with pytest.raises(ValueError) as caught:
+        call()
+    assert str(caught.value) == message
+
+
+def test_type2_2_channel_mismatch_is_a_value_error():
+    with pytest.raises(ValueError, match=re.escape("in_channels must equal weight.shape[1] * groups")):
+        conv2d_type2_2(np.zeros((1, 2, 5, 5)), np.zeros((3, 4, 3, 3)))
+    with pytest.raises(TypeError, match=re.escape("stride must be an int or a sequence of 2 ints; got stride=1.0")):
+        conv2d_type1(np.zeros((1, 2, 5, 5)), np.zeros((3, 3, 3)), stride=1.0)
