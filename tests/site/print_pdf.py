@@ -153,17 +153,24 @@ def assemble(site: Path) -> tuple[str, list[str]]:
     return str(book), pages
 
 
+#: How long any one step of printing may take (loading, typesetting, printing).
+PRINT_TIMEOUT_MS = 600_000
+
+
 def _print(browser, server_url: str, html: str) -> bytes:
     context = browser.new_context(color_scheme="light", viewport={"width": 1000, "height": 1400})
     try:
         page = context.new_page()
+        # The whole book is one large page (every figure embedded): on a loaded
+        # machine loading and typesetting it can take minutes, so no step may
+        # time out after Playwright's default 30 s. Nothing here is a timing check.
+        page.set_default_timeout(PRINT_TIMEOUT_MS)
         page.route(f"{server_url}{BOOK_PATH}",
                    lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html))
-        page.goto(f"{server_url}{BOOK_PATH}", wait_until="load", timeout=120_000)
+        page.goto(f"{server_url}{BOOK_PATH}", wait_until="load")
         page.wait_for_load_state("networkidle")
         if page.locator(".math").count():
-            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                                   timeout=60_000)
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
             page.evaluate("() => MathJax.startup.promise")
         page.evaluate("() => document.fonts.ready.then(() => true)")
         page.emulate_media(media="print", color_scheme="light")
