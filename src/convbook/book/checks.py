@@ -63,7 +63,7 @@ class CheckResult:
     computed: str
     expected: str
     comparison: str
-    basis: str = "unclassified"
+    basis: str
 
     def __repr__(self) -> str:
         return (f"✓ checked: {self.claim} (computed {self.computed}; {self.comparison} {self.expected})"
