@@ -252,7 +252,15 @@ def _choose(x_shape, w_shape, dtype=np.float32, **params):
     ((1, 256, 13, 13), (384, 256, 3, 3), dict(padding=1), np.float32, "im2col"),   # AlexNet conv3: 16 blocks
     ((4, 256, 13, 13), (384, 256, 3, 3), dict(padding=1), np.float32, "winograd"),  # ... batch 4: 64 blocks
     ((1, 8, 56, 56), (16, 8, 3, 3), dict(padding=1), np.float32, "im2col"),        # too few input channels
-    ((1, 64, 56, 56), (64, 64, 3, 3), dict(padding=1, stride=2), np.float32, "im2col"),
+    ((1, 64, 56, 56), (64, 64, 3, 3), dict(padding=1, stride=2), np.float32, "im2col"),   # folds to 2x2
+    ((1, 3, 227, 227), (96, 3, 11, 11), dict(stride=4), np.float32, "phases_winograd"),  # AlexNet conv1: 3x3 on 48
+    ((1, 3, 227, 227), (96, 3, 11, 11), dict(stride=4), np.float64, "im2col"),
+    ((1, 3, 224, 224), (64, 3, 7, 7), dict(stride=2, padding=3), np.float32, "im2col"),  # GoogLeNet conv1: 4x4
+    ((1, 16, 112, 112), (32, 16, 5, 5), dict(stride=2, padding=2), np.float32, "phases_winograd"),  # 3x3 on 64
+    ((1, 8, 112, 112), (32, 8, 5, 5), dict(stride=2, padding=2), np.float32, "im2col"),  # 3x3 on 32: too few
+    ((1, 16, 112, 112), (32, 16, 5, 5), dict(stride=(2, 1), padding=2), np.float32, "im2col"),  # folds to 3x5
+    ((1, 16, 112, 112), (32, 16, 5, 5), dict(stride=2, padding=4, dilation=2), np.float32, "im2col"),
+    ((1, 64, 56, 56), (64, 64, 5, 5), dict(stride=2, padding=2), np.float32, "im2col"),  # 28x28 out: 49 blocks
     ((1, 64, 56, 56), (64, 64, 3, 3), dict(padding=2, dilation=2), np.float32, "im2col"),
     ((1, 64, 56, 56), (64, 64, 3, 3), dict(padding=1), np.int64, "im2col"),
     ((1, 64, 56, 56), (64, 64, 3, 3), dict(padding=1), np.complex128, "im2col"),
@@ -276,6 +284,13 @@ def test_dispatch_keeps_transformed_filters_within_the_bound(monkeypatch):
     assert _choose((1, 64, 56, 56), (64, 64, 3, 3), padding=1) == "winograd"
     monkeypatch.setattr(convbook._tiling, "MAX_TEMP_BYTES", 4 * 576 * 1024 - 4)
     assert _choose((1, 64, 56, 56), (64, 64, 3, 3), padding=1) == "im2col"
+
+
+def test_dispatch_keeps_the_folded_input_within_the_bound(monkeypatch):
+    # AlexNet's conv1 folded: 48 maps of 57x57 float32, 623,808 bytes
+    assert _choose((1, 3, 227, 227), (96, 3, 11, 11), stride=4) == "phases_winograd"
+    monkeypatch.setattr(convbook._tiling, "MAX_TEMP_BYTES", 4 * 623_808 - 4)
+    assert _choose((1, 3, 227, 227), (96, 3, 11, 11), stride=4) == "im2col"
 
 
 # --------------------------------------------------------------------------- a real layer, default thresholds

@@ -21,6 +21,8 @@ def as_int_tuple(value, length: int, *, func: str, name: str) -> tuple[int, ...]
     Integers are taken through :func:`operator.index`, so ``2.0`` and ``True``
     are rejected rather than silently truncated.
     """
+    if type(value) is int:                                            # the common case, checked first
+        return (value,) * length
     if isinstance(value, Sequence) and not isinstance(value, str):
         items = tuple(value)
         if len(items) != length:
@@ -46,6 +48,8 @@ def as_int_tuple(value, length: int, *, func: str, name: str) -> tuple[int, ...]
 
 def as_int(value, *, func: str, name: str) -> int:
     """Return ``value`` as a Python int, rejecting floats, bools and sequences."""
+    if type(value) is int:
+        return value
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{func}: {name} must be an int; got {name}={value!r}")
     try:
@@ -56,13 +60,13 @@ def as_int(value, *, func: str, name: str) -> int:
 
 def check_positive(values: tuple[int, ...], *, func: str, name: str) -> None:
     """Raise ``ValueError`` unless every entry of ``values`` is at least 1."""
-    if any(v < 1 for v in values):
+    if min(values) < 1:
         raise ValueError(f"{func}: {name} must be positive; got {name}={_show(values)}")
 
 
 def check_non_negative(values: tuple[int, ...], *, func: str, name: str) -> None:
     """Raise ``ValueError`` if any entry of ``values`` is negative."""
-    if any(v < 0 for v in values):
+    if min(values) < 0:
         raise ValueError(f"{func}: {name} must be non-negative; got {name}={_show(values)}")
 
 
@@ -73,7 +77,7 @@ def as_numeric_array(value, *, func: str, name: str) -> np.ndarray:
     or modified here.
     """
     array = np.asarray(value)
-    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.number):
+    if array.dtype.kind not in "iufc":                             # signed, unsigned, float, complex
         raise TypeError(f"{func}: {name} must have a numeric dtype; got dtype={array.dtype}")
     return array
 

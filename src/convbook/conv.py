@@ -15,6 +15,9 @@ written in one place):
 * **winograd** (3×3 or 5×5, stride 1, float32, enough channels and output):
   Winograd's minimal filtering, :mod:`convbook.winograd`: F(4×4, 3×3) does 4
   times fewer multiplications than the definition, F(2×2, 5×5) 2.8 times fewer;
+* **phases_winograd** (a strided layer whose kernel, folded by the stride, is 3×3
+  or 5×5, such as AlexNet's 11×11 at stride 4): the input split into its phases,
+  :mod:`convbook.phases`, makes it a stride-1 layer on more maps, computed with Winograd;
 * **im2col** (everything else): gather each output position's receptive field
   into a column of a matrix, then one matrix product for all groups. The column
   matrix is ordered (channel, taps) like the weight's own memory, so the weight
@@ -35,7 +38,7 @@ import math
 
 import numpy as np
 
-from . import _gather, _tiling, depthwise, winograd
+from . import _gather, _tiling, depthwise, phases, winograd
 from ._validate import ConvArgs
 
 
@@ -173,9 +176,12 @@ def _conv(args: ConvArgs) -> np.ndarray:
             _depthwise_im2col(args, out)
         elif strategy == "winograd":
             _winograd(args, out)
+        elif strategy == "phases_winograd":
+            _phases_winograd(args, out)
         else:
             _im2col(args, out)
-        _tiling.release(out.dtype)
+        if strategy != "pointwise":                   # the only path that takes no scratch buffers
+            _tiling.release(out.dtype)
     if args.bias is not None:
         out += args.bias.reshape(-1, *(1,) * len(args.kernel_size))
     return out
@@ -207,11 +213,28 @@ WINOGRAD_MIN_CHANNELS = 32
 (inception 3a's 5×5 layer, 16 channels, measured slower with F(2×2, 5×5) than with im2col)."""
 
 
+PHASES_MIN_BLOCKS = 100
+"""Fewest output blocks for which a strided layer is folded (:mod:`convbook.phases`) for Winograd.
+
+Folding copies the input and the weight, pads each kernel to a multiple of the stride
+(AlexNet's 11×11 to 12×12) and multiplies the input channels by ``s_h·s_w``, so the
+filter transform grows while the products shrink: measured (1 thread, float32),
+AlexNet's conv1 wins by about 20% at 55×55 (196 blocks) and 8% at 31×31 (64), 5×5
+layers at stride 2 on 16 to 64 maps by 9 to 15% from 48×48 (144 blocks); at 27×27
+and 28×28 (49 blocks) it ties, or is 40% slower (5×5 at stride 2 on 64 maps)."""
+
+PHASES_MIN_CHANNELS = 48
+"""Fewest input channels per group *after* folding for the phases path: a 5×5 layer at
+stride 2 on 8 maps (32 once folded) measured 8% slower folded; AlexNet's conv1 folds
+3 maps into 48."""
+
+
 def strategy(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1) -> str:
     """Name the strategy :func:`conv2d` (4-D ``x``) or :func:`conv3d` (5-D) would use for these arguments.
 
     Takes the arguments of :func:`conv2d` and returns what :func:`choose` decides:
-    ``"pointwise"``, ``"depthwise"``, ``"depthwise_im2col"``, ``"winograd"`` or ``"im2col"``.
+    ``"pointwise"``, ``"depthwise"``, ``"depthwise_im2col"``, ``"winograd"``, ``"phases_winograd"`` or
+    ``"im2col"``.
 
     Examples
     --------
@@ -246,7 +269,12 @@ def choose(args: ConvArgs) -> str:
         within a quarter of :data:`~convbook._tiling.MAX_TEMP_BYTES`, and no
         NaN or infinity in ``x`` or ``weight`` (a Winograd tile mixes its
         inputs, so one NaN would reach all 16 outputs of its block, not only
-        those whose windows hold it); ``"im2col"``: everything else.
+        those whose windows hold it); ``"phases_winograd"``: the same
+        conditions for the layer folded by its stride (:mod:`convbook.phases`:
+        kernel ``⌈K/s⌉``, ``C_in/groups·s_h·s_w`` input channels), with
+        :data:`PHASES_MIN_CHANNELS` and :data:`PHASES_MIN_BLOCKS` in place of
+        Winograd's minimums and the folded input within a quarter of
+        :data:`~convbook._tiling.MAX_TEMP_BYTES`; ``"im2col"``: everything else.
     """
     c_in_g = args.weight.shape[1]
     if all(k == 1 for k in args.kernel_size) and not any(args.padding):
@@ -256,15 +284,24 @@ def choose(args: ConvArgs) -> str:
                 and depthwise.channel_bytes(args, args.out_shape[1] // args.groups) <= _tiling.MAX_TEMP_BYTES // 4):
             return "depthwise"
         return "depthwise_im2col"
-    transform = WINOGRAD.get(args.kernel_size)
-    if (transform is not None and args.stride == (1, 1) and args.dilation == (1, 1)
-            and args.dtype in WINOGRAD_DTYPES and c_in_g >= WINOGRAD_MIN_CHANNELS):
-        blocks = args.out_shape[0] * math.prod(-(-size // transform.m) for size in args.out_shape[2:])
-        filters_bytes = transform.alpha ** 2 * args.weight.size // transform.r ** 2 * args.dtype.itemsize
-        if (blocks >= WINOGRAD_MIN_BLOCKS and filters_bytes <= _tiling.MAX_TEMP_BYTES // 4
-                and np.isfinite(np.sum(args.x)) and np.isfinite(np.sum(args.weight))):
-            return "winograd"
-    return "im2col"
+    if len(args.kernel_size) != 2 or args.dilation != (1, 1) or args.dtype not in WINOGRAD_DTYPES:
+        return "im2col"
+    strided = args.stride != (1, 1)
+    if strided:                                           # the layer Winograd would compute: the folded one
+        kernel, c_in_g = phases.folded_kernel(args.kernel_size, args.stride), c_in_g * math.prod(args.stride)
+    else:
+        kernel = args.kernel_size
+    transform = WINOGRAD.get(kernel)
+    if transform is None or c_in_g < (PHASES_MIN_CHANNELS if strided else WINOGRAD_MIN_CHANNELS):
+        return "im2col"
+    blocks = args.out_shape[0] * math.prod(-(-size // transform.m) for size in args.out_shape[2:])
+    filters_bytes = transform.alpha ** 2 * args.out_shape[1] * c_in_g * args.dtype.itemsize
+    if (blocks < (PHASES_MIN_BLOCKS if strided else WINOGRAD_MIN_BLOCKS)
+            or filters_bytes > _tiling.MAX_TEMP_BYTES // 4
+            or (strided and phases.folded_input_bytes(args) > _tiling.MAX_TEMP_BYTES // 4)
+            or not (np.isfinite(np.sum(args.x)) and np.isfinite(np.sum(args.weight)))):
+        return "im2col"
+    return "phases_winograd" if strided else "winograd"
 
 
 def _pointwise(args, out):
@@ -278,7 +315,7 @@ def _pointwise(args, out):
     c_out = out.shape[1]
     weight = args.weight.reshape(groups, c_out // groups, c_in // groups)         # (G, C_out/G, C_in/G)
     out_spatial = out.shape[2:]
-    if x.flags.c_contiguous and all(s == 1 for s in args.stride):
+    if x.flags.c_contiguous and max(args.stride) == 1:
         positions = math.prod(out_spatial)
         np.matmul(weight, x.reshape(n, groups, c_in // groups, positions),       # (N, G, C_in/G, P), a view
                   out=out.reshape(n, groups, c_out // groups, positions))
@@ -327,6 +364,20 @@ def _winograd(args, out):
     computed again with im2col, so the result is the definition's up to rounding.
     """
     winograd.conv2d(args, out, WINOGRAD[args.kernel_size])
+    if not np.isfinite(np.sum(out)):
+        _im2col(args, out)
+
+
+def _phases_winograd(args, out):
+    """A strided layer whose folded kernel is 3×3 or 5×5: fold it (:mod:`convbook.phases`), then Winograd.
+
+    The folded layer has stride 1, ``C_in·s_h·s_w`` input maps and the same output;
+    as in :func:`_winograd`, an overflow in the transforms is recomputed with im2col.
+    """
+    folded = ConvArgs("conv2d", phases.fold_input(args.x, args.stride, args.padding, args.out_shape[2:],
+                                                  args.kernel_size, _tiling.scratch(args.dtype)),
+                      phases.fold_weight(args.weight, args.stride), None, 1, 0, 1, args.groups, 2)
+    winograd.conv2d(folded, out, WINOGRAD[folded.kernel_size])
     if not np.isfinite(np.sum(out)):
         _im2col(args, out)
 
