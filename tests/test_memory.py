@@ -92,6 +92,29 @@ def test_winograd_temporaries_stay_within_a_few_tiles(big_case, tile_bytes, monk
     _spot_check(out, x, weight, 1, [(0, 0, 0, 0), (3, 15, 255, 255), (1, 7, 128, 3), (2, 3, 77, 200)])
 
 
+def test_phases_path_holds_two_folded_inputs_and_a_few_tiles(monkeypatch):
+    # 5x5 at stride 2 folds to 3x3 on 64 maps; the fold holds the padded input and its phases,
+    # each about the input's size (and the dispatcher keeps each under MAX_TEMP_BYTES / 4)
+    rng = np.random.default_rng(51)
+    x = rng.standard_normal((2, 16, 256, 256), dtype=np.float32)
+    weight = rng.standard_normal((16, 16, 5, 5), dtype=np.float32)
+    calls = []
+    monkeypatch.setattr(convbook.conv, "_im2col", lambda *args: calls.append("im2col"))
+    assert convbook.conv.strategy(x, weight, stride=2, padding=2) == "phases_winograd"
+    folded = 2 * 64 * 130 * 130 * x.itemsize                       # (128 + 3 - 1) rows and columns per phase
+    filters = 36 * 16 * 64 * x.itemsize
+    bound = 2 * folded + 2 * convbook._tiling.TILE_BYTES + filters
+    out, temporaries = _peak_temporaries(lambda: conv2d(x, weight, stride=2, padding=2))
+    assert calls == []
+    assert temporaries <= bound, f"{temporaries / MiB:.1f} MiB > {bound / MiB:.1f} MiB"
+    k = weight.shape[2]
+    padded = np.pad(x, [(0, 0), (0, 0), (2, 2), (2, 2)]).astype(np.float64)
+    for n, o, i, j in [(0, 0, 0, 0), (1, 15, 127, 127), (0, 7, 64, 3)]:
+        window = padded[n, :, 2 * i:2 * i + k, 2 * j:2 * j + k]
+        expected = np.sum(window * weight[o])
+        assert abs(out[n, o, i, j] - expected) <= 1e-4 * (np.sum(np.abs(window * weight[o])) + 1)
+
+
 def test_scratch_keeps_only_tile_sized_buffers_between_calls(monkeypatch):
     # one output row of columns (512 x 32 x 9 floats, 576 KiB) is more than a 64 KiB tile: the call
     # needs larger buffers, and frees them when it returns; tile-sized ones stay for the next call
