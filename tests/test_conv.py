@@ -199,7 +199,8 @@ def test_conv2d_empty_spatial_input_with_padding(close, kernel, params):
 # --------------------------------------------------------------------------- 2. strategies and tiling
 
 
-PATHS = ("_pointwise", "_depthwise", "_depthwise_im2col", "_winograd", "_phases_winograd", "_im2col")
+PATHS = ("_pointwise", "_depthwise", "_depthwise_im2col", "_winograd", "_phases_winograd", "_row_winograd",
+         "_im2col")
 
 
 @pytest.fixture
@@ -221,17 +222,20 @@ def layer_cases(dtype):
         conv_cases(dtype=dtype),                                                  # mostly im2col
         conv_cases(dtype=dtype, kernel_size=3, max_stride=1, max_dilation=1),      # Winograd
         conv_cases(dtype=dtype, kernel_size=5, max_stride=2, max_dilation=1),      # ... on the phases at stride 2
+        conv_cases(dtype=dtype, kernel_size=4, max_stride=2, max_dilation=1),      # Winograd along rows of 4
         conv_cases(dtype=dtype, kernel_size=1, max_padding=0),                    # pointwise
         conv_cases(dtype=dtype, depthwise=True),                                  # both depthwise paths
     )
 
 
-@pytest.mark.parametrize("dtype, examples", [(np.float64, 120), (np.float32, 80)])
+@pytest.mark.parametrize("dtype, examples", [(np.float64, 140), (np.float32, 100)])
 def test_every_path_matches_loops(close, magnitude, paths, monkeypatch, dtype, examples):
     monkeypatch.setattr(convbook.conv, "WINOGRAD_MIN_BLOCKS", 1)
     monkeypatch.setattr(convbook.conv, "WINOGRAD_MIN_CHANNELS", 1)
     monkeypatch.setattr(convbook.conv, "PHASES_MIN_BLOCKS", 1)
     monkeypatch.setattr(convbook.conv, "PHASES_MIN_CHANNELS", 1)
+    monkeypatch.setattr(convbook.conv, "ROW_MIN_CONTRACTION", 1)
+    monkeypatch.setattr(convbook.conv, "ROW_MIN_TILES", 1)
     monkeypatch.setattr(convbook.conv, "WINOGRAD_DTYPES", (np.float32, np.float64))
 
     @settings(max_examples=examples)

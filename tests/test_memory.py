@@ -37,12 +37,12 @@ def _peak_temporaries(call):
     return result, peak - before - result.nbytes
 
 
-def _spot_check(out, x, weight, padding, positions):
+def _spot_check(out, x, weight, padding, positions, stride=1):
     """A few outputs by their defining sum, on the (float64) window."""
     k_h, k_w = weight.shape[2:]
     padded = np.pad(x[:, :, :, :], [(0, 0), (0, 0), (padding, padding), (padding, padding)])
     for n, o, i, j in positions:
-        window = padded[n, :, i:i + k_h, j:j + k_w].astype(np.float64)
+        window = padded[n, :, stride * i:stride * i + k_h, stride * j:stride * j + k_w].astype(np.float64)
         expected = np.sum(window * weight[o].astype(np.float64))
         bound = 1e-4 * (np.sum(np.abs(window) * np.abs(weight[o])) + 1)
         assert abs(out[n, o, i, j] - expected) <= bound
@@ -107,12 +107,24 @@ def test_phases_path_holds_two_folded_inputs_and_a_few_tiles(monkeypatch):
     out, temporaries = _peak_temporaries(lambda: conv2d(x, weight, stride=2, padding=2))
     assert calls == []
     assert temporaries <= bound, f"{temporaries / MiB:.1f} MiB > {bound / MiB:.1f} MiB"
-    k = weight.shape[2]
-    padded = np.pad(x, [(0, 0), (0, 0), (2, 2), (2, 2)]).astype(np.float64)
-    for n, o, i, j in [(0, 0, 0, 0), (1, 15, 127, 127), (0, 7, 64, 3)]:
-        window = padded[n, :, 2 * i:2 * i + k, 2 * j:2 * j + k]
-        expected = np.sum(window * weight[o])
-        assert abs(out[n, o, i, j] - expected) <= 1e-4 * (np.sum(np.abs(window * weight[o])) + 1)
+    _spot_check(out, x, weight, 2, [(0, 0, 0, 0), (1, 15, 127, 127), (0, 7, 64, 3)], stride=2)
+
+
+def test_row_path_holds_one_folded_sample_and_a_few_tiles(monkeypatch):
+    # GoogLeNet's 7x7 at stride 2 on 3 maps, 2 samples of 512x512: the unchunked column matrix would be 77 MB
+    rng = np.random.default_rng(52)
+    x = rng.standard_normal((2, 3, 512, 512), dtype=np.float32)
+    weight = rng.standard_normal((64, 3, 7, 7), dtype=np.float32)
+    calls = []
+    monkeypatch.setattr(convbook.conv, "_im2col", lambda *args: calls.append("im2col"))
+    assert convbook.conv.strategy(x, weight, stride=2, padding=3) == "row_winograd"
+    folded = 6 * (255 * 2 + 7) * (64 * 4 + 3) * x.itemsize          # one sample, width phases side by side
+    bound = 2 * folded + 3 * convbook._tiling.TILE_BYTES
+    assert 2 * 256 * 256 * 147 * x.itemsize >= 2 * bound
+    out, temporaries = _peak_temporaries(lambda: conv2d(x, weight, stride=2, padding=3))
+    assert calls == []
+    assert temporaries <= bound, f"{temporaries / MiB:.1f} MiB > {bound / MiB:.1f} MiB"
+    _spot_check(out, x, weight, 3, [(0, 0, 0, 0), (1, 63, 255, 255), (0, 17, 128, 3)], stride=2)
 
 
 def test_scratch_keeps_only_tile_sized_buffers_between_calls(monkeypatch):

@@ -255,20 +255,25 @@ def _choose(x_shape, w_shape, dtype=np.float32, **params):
     ((1, 64, 56, 56), (64, 64, 3, 3), dict(padding=1, stride=2), np.float32, "im2col"),   # folds to 2x2
     ((1, 3, 227, 227), (96, 3, 11, 11), dict(stride=4), np.float32, "phases_winograd"),  # AlexNet conv1: 3x3 on 48
     ((1, 3, 227, 227), (96, 3, 11, 11), dict(stride=4), np.float64, "im2col"),
-    ((1, 3, 224, 224), (64, 3, 7, 7), dict(stride=2, padding=3), np.float32, "im2col"),  # GoogLeNet conv1: 4x4
+    ((1, 3, 224, 224), (64, 3, 7, 7), dict(stride=2, padding=3), np.float32, "row_winograd"),  # GoogLeNet conv1:
+    # folds to 4x4 on 12 maps (no 2-D algorithm); rows of 4 taps on 6 maps, 7 rows: a contraction of 42
+    ((1, 3, 224, 224), (64, 3, 7, 7), dict(stride=2, padding=3), np.float64, "im2col"),
+    ((1, 3, 224, 224), (64, 3, 4, 4), dict(), np.float32, "im2col"),                 # contraction 3 * 4 = 12
+    ((1, 16, 14, 14), (48, 16, 5, 5), dict(padding=2), np.float32, "im2col"),         # 14 x 4 = 56 row tiles
+    ((1, 16, 28, 28), (32, 16, 5, 5), dict(padding=4, dilation=2), np.float32, "im2col"),
     ((1, 16, 112, 112), (32, 16, 5, 5), dict(stride=2, padding=2), np.float32, "phases_winograd"),  # 3x3 on 64
     ((1, 8, 112, 112), (32, 8, 5, 5), dict(stride=2, padding=2), np.float32, "im2col"),  # 3x3 on 32: too few
-    ((1, 16, 112, 112), (32, 16, 5, 5), dict(stride=(2, 1), padding=2), np.float32, "im2col"),  # folds to 3x5
+    ((1, 16, 112, 112), (32, 16, 5, 5), dict(stride=(2, 1), padding=2), np.float32, "row_winograd"),  # 3x5
     ((1, 16, 112, 112), (32, 16, 5, 5), dict(stride=2, padding=4, dilation=2), np.float32, "im2col"),
     ((1, 64, 56, 56), (64, 64, 5, 5), dict(stride=2, padding=2), np.float32, "im2col"),  # 28x28 out: 49 blocks
     ((1, 64, 56, 56), (64, 64, 3, 3), dict(padding=2, dilation=2), np.float32, "im2col"),
     ((1, 64, 56, 56), (64, 64, 3, 3), dict(padding=1), np.int64, "im2col"),
     ((1, 64, 56, 56), (64, 64, 3, 3), dict(padding=1), np.complex128, "im2col"),
-    ((1, 16, 28, 28), (32, 16, 5, 5), dict(padding=2), np.float32, "im2col"),       # inception 3a 5x5: 16 channels
+    ((1, 16, 28, 28), (32, 16, 5, 5), dict(padding=2), np.float32, "row_winograd"),  # inception 3a 5x5: 16 maps
     ((1, 32, 28, 28), (96, 32, 5, 5), dict(padding=2), np.float32, "winograd"),     # inception 3b 5x5
     ((1, 48, 7, 7), (128, 48, 5, 5), dict(padding=2), np.float32, "im2col"),        # 5b 5x5: 16 blocks
     ((1, 64, 56, 56), (64, 64, 7, 7), dict(padding=3), np.float32, "im2col"),       # no 7x7 algorithm
-    ((1, 64, 56, 56), (64, 64, 3, 5), dict(padding=1), np.float32, "im2col"),       # nor 3x5
+    ((1, 64, 56, 56), (64, 64, 3, 5), dict(padding=1), np.float32, "row_winograd"),  # nor 3x5, but rows of 5
     ((1, 64, 56, 56), (64, 32, 3, 3), dict(padding=1, groups=2), np.float32, "winograd"),
     ((1, 64, 56, 56), (64, 1, 3, 3), dict(padding=1, groups=64), np.float32, "depthwise"),
     ((1, 64, 56, 56), (32, 64, 1, 1), dict(), np.float32, "pointwise"),

@@ -123,6 +123,7 @@ class ConvArgs:
     """
 
     def __init__(self, func, x, weight, bias, stride, padding, dilation, groups, spatial_dims):
+        self.func = func                                             # the public name, for messages
         x_layout, w_layout, axis_names = _LAYOUTS[spatial_dims]
         x = as_numeric_array(x, func=func, name="x")
         weight = as_numeric_array(weight, func=func, name="weight")

@@ -18,6 +18,10 @@ written in one place):
 * **phases_winograd** (a strided layer whose kernel, folded by the stride, is 3×3
   or 5×5, such as AlexNet's 11×11 at stride 4): the input split into its phases,
   :mod:`convbook.phases`, makes it a stride-1 layer on more maps, computed with Winograd;
+* **row_winograd** (few input maps, rows of 4 or 5 taps once the width stride is
+  folded, such as GoogLeNet's 7×7 at stride 2 on 3 maps or inception 3a's 5×5 on 16):
+  Winograd along the width only, the kernel's height kept in the contraction,
+  :mod:`convbook.row_winograd`;
 * **im2col** (everything else): gather each output position's receptive field
   into a column of a matrix, then one matrix product for all groups. The column
   matrix is ordered (channel, taps) like the weight's own memory, so the weight
@@ -38,7 +42,7 @@ import math
 
 import numpy as np
 
-from . import _gather, _tiling, depthwise, phases, winograd
+from . import _gather, _tiling, depthwise, phases, row_winograd, winograd
 from ._validate import ConvArgs
 
 
@@ -178,6 +182,8 @@ def _conv(args: ConvArgs) -> np.ndarray:
             _winograd(args, out)
         elif strategy == "phases_winograd":
             _phases_winograd(args, out)
+        elif strategy == "row_winograd":
+            _row_winograd(args, out)
         else:
             _im2col(args, out)
         if strategy != "pointwise":                   # the only path that takes no scratch buffers
@@ -229,12 +235,23 @@ stride 2 on 8 maps (32 once folded) measured 8% slower folded; AlexNet's conv1 f
 3 maps into 48."""
 
 
+ROW_MIN_CONTRACTION = 16
+"""Fewest products summed per output value and transformed position for the row path,
+``C_in/groups·s_w·K_h``: measured faster than im2col from 15 (a 5×5 layer on 3 maps) up to
+224; at 12 (a 4×4 layer on 3 maps) 1.6 times slower."""
+
+ROW_MIN_TILES = 196
+"""Fewest row tiles (``m`` outputs of one row, over the batch) for the row path: at 28×28
+outputs (196 tiles of 4) it was 10 to 27% faster than im2col, at 25×25 even, at 14×14 and
+7×7 slower (a few dozen NumPy calls per tile of rows outweigh the saved products)."""
+
+
 def strategy(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1) -> str:
     """Name the strategy :func:`conv2d` (4-D ``x``) or :func:`conv3d` (5-D) would use for these arguments.
 
     Takes the arguments of :func:`conv2d` and returns what :func:`choose` decides:
-    ``"pointwise"``, ``"depthwise"``, ``"depthwise_im2col"``, ``"winograd"``, ``"phases_winograd"`` or
-    ``"im2col"``.
+    ``"pointwise"``, ``"depthwise"``, ``"depthwise_im2col"``, ``"winograd"``, ``"phases_winograd"``,
+    ``"row_winograd"`` or ``"im2col"``.
 
     Examples
     --------
@@ -274,7 +291,15 @@ def choose(args: ConvArgs) -> str:
         kernel ``⌈K/s⌉``, ``C_in/groups·s_h·s_w`` input channels), with
         :data:`PHASES_MIN_CHANNELS` and :data:`PHASES_MIN_BLOCKS` in place of
         Winograd's minimums and the folded input within a quarter of
-        :data:`~convbook._tiling.MAX_TEMP_BYTES`; ``"im2col"``: everything else.
+        :data:`~convbook._tiling.MAX_TEMP_BYTES`; ``"row_winograd"``: otherwise,
+        a 2-D float32 layer without dilation whose rows, folded by the width
+        stride, have a number of taps listed in
+        :data:`convbook.row_winograd.TRANSFORMS` (4, 5), with a contraction
+        ``C_in/groups·s_w·K_h`` of at least :data:`ROW_MIN_CONTRACTION`, at
+        least :data:`ROW_MIN_TILES` row tiles over the batch, one output row's
+        temporaries and one sample's folded input within a quarter of
+        :data:`~convbook._tiling.MAX_TEMP_BYTES`, and no NaN or infinity;
+        ``"im2col"``: everything else.
     """
     c_in_g = args.weight.shape[1]
     if all(k == 1 for k in args.kernel_size) and not any(args.padding):
@@ -286,22 +311,31 @@ def choose(args: ConvArgs) -> str:
         return "depthwise_im2col"
     if len(args.kernel_size) != 2 or args.dilation != (1, 1) or args.dtype not in WINOGRAD_DTYPES:
         return "im2col"
+    bound = _tiling.MAX_TEMP_BYTES // 4
+    strategy = None
+    # 2-D Winograd, on the layer folded by its stride if it has one
     strided = args.stride != (1, 1)
-    if strided:                                           # the layer Winograd would compute: the folded one
-        kernel, c_in_g = phases.folded_kernel(args.kernel_size, args.stride), c_in_g * math.prod(args.stride)
-    else:
-        kernel = args.kernel_size
+    kernel, c_fold = args.kernel_size, c_in_g
+    if strided:
+        kernel, c_fold = phases.folded_kernel(args.kernel_size, args.stride), c_in_g * math.prod(args.stride)
     transform = WINOGRAD.get(kernel)
-    if transform is None or c_in_g < (PHASES_MIN_CHANNELS if strided else WINOGRAD_MIN_CHANNELS):
+    if transform is not None and c_fold >= (PHASES_MIN_CHANNELS if strided else WINOGRAD_MIN_CHANNELS):
+        blocks = args.out_shape[0] * math.prod(-(-size // transform.m) for size in args.out_shape[2:])
+        filters_bytes = transform.alpha ** 2 * args.out_shape[1] * c_fold * args.dtype.itemsize
+        if (blocks >= (PHASES_MIN_BLOCKS if strided else WINOGRAD_MIN_BLOCKS) and filters_bytes <= bound
+                and not (strided and phases.folded_input_bytes(args) > bound)):
+            strategy = "phases_winograd" if strided else "winograd"
+    # else Winograd along the width only, the width folded by its stride
+    row = row_winograd.TRANSFORMS.get(-(-args.kernel_size[1] // args.stride[1]))
+    if strategy is None and row is not None:
+        row_tiles = args.out_shape[0] * args.out_shape[2] * -(-args.out_shape[3] // row.m)
+        if (c_in_g * args.stride[1] * args.kernel_size[0] >= ROW_MIN_CONTRACTION and row_tiles >= ROW_MIN_TILES
+                and row_winograd.position_bytes(args, row) * -(-args.out_shape[3] // row.m) <= bound
+                and row_winograd.folded_sample_bytes(args, row) <= bound):
+            strategy = "row_winograd"
+    if strategy is None or not (np.isfinite(np.sum(args.x)) and np.isfinite(np.sum(args.weight))):
         return "im2col"
-    blocks = args.out_shape[0] * math.prod(-(-size // transform.m) for size in args.out_shape[2:])
-    filters_bytes = transform.alpha ** 2 * args.out_shape[1] * c_in_g * args.dtype.itemsize
-    if (blocks < (PHASES_MIN_BLOCKS if strided else WINOGRAD_MIN_BLOCKS)
-            or filters_bytes > _tiling.MAX_TEMP_BYTES // 4
-            or (strided and phases.folded_input_bytes(args) > _tiling.MAX_TEMP_BYTES // 4)
-            or not (np.isfinite(np.sum(args.x)) and np.isfinite(np.sum(args.weight)))):
-        return "im2col"
-    return "phases_winograd" if strided else "winograd"
+    return strategy
 
 
 def _pointwise(args, out):
@@ -378,6 +412,13 @@ def _phases_winograd(args, out):
                                                   args.kernel_size, _tiling.scratch(args.dtype)),
                       phases.fold_weight(args.weight, args.stride), None, 1, 0, 1, args.groups, 2)
     winograd.conv2d(folded, out, WINOGRAD[folded.kernel_size])
+    if not np.isfinite(np.sum(out)):
+        _im2col(args, out)
+
+
+def _row_winograd(args, out):
+    """Winograd along the width only, :mod:`convbook.row_winograd`; an overflow is recomputed with im2col."""
+    row_winograd.conv2d(args, out, row_winograd.TRANSFORMS[-(-args.kernel_size[1] // args.stride[1])])
     if not np.isfinite(np.sum(out)):
         _im2col(args, out)
 

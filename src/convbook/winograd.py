@@ -233,11 +233,26 @@ def conv2d_direct(x, weight, bias=None, *, padding=0, groups=1, transform=F4x4_3
     if args.kernel_size != (transform.r, transform.r):
         raise ValueError(f"conv2d_direct: the kernel must be {transform.r}x{transform.r} for {transform.name}; "
                          f"got weight.shape={args.weight.shape}")
+    return run_direct(args, lambda out: conv2d(args, out, transform))
+
+
+def run_direct(args, compute):
+    """Allocate the output of validated 2-D ``args``, fill it with ``compute(out)``, add the bias.
+
+    The shared end of the ``conv2d_direct`` functions (here and in
+    :mod:`convbook.row_winograd`), which run one algorithm on a layer whatever the
+    dispatcher would pick; they take float dtypes only.
+
+    Raises
+    ------
+    ValueError
+        If the dtype is not float32 or float64.
+    """
     if args.dtype not in (np.float32, np.float64):
-        raise ValueError(f"conv2d_direct: the dtype must be float32 or float64; got {args.dtype}")
+        raise ValueError(f"{args.func}: the dtype must be float32 or float64; got {args.dtype}")
     out = np.empty(args.out_shape, dtype=args.dtype)
     if out.size:
-        conv2d(args, out, transform)
+        compute(out)
     if args.bias is not None:
         out += args.bias.reshape(-1, 1, 1)
     return out
