@@ -186,12 +186,19 @@ def _conv(args: ConvArgs) -> np.ndarray:
             _row_winograd(args, out)
         else:
             _im2col(args, out)
+        if strategy in WINOGRAD_STRATEGIES and not np.isfinite(np.sum(out)):
+            _im2col(args, out)     # a transform overflowed: choose() saw finite inputs, so recompute exactly
         if strategy != "pointwise":                   # the only path that takes no scratch buffers
             _tiling.release(out.dtype)
     if args.bias is not None:
         out += args.bias.reshape(-1, *(1,) * len(args.kernel_size))
     return out
 
+
+WINOGRAD_STRATEGIES = ("winograd", "phases_winograd", "row_winograd")
+"""The strategies that transform their inputs: values multiplied by up to 100 before the products
+can overflow where the definition's sums do not. :func:`_conv` then recomputes the layer with
+im2col, so the result is the definition's up to rounding."""
 
 WINOGRAD = {(3, 3): winograd.F4x4_3x3, (5, 5): winograd.F2x2_5x5}
 """The Winograd algorithm used for each kernel size (stride 1, no dilation).
@@ -315,10 +322,9 @@ def choose(args: ConvArgs) -> str:
     strategy = None
     # 2-D Winograd, on the layer folded by its stride if it has one
     strided = args.stride != (1, 1)
-    kernel, c_fold = args.kernel_size, c_in_g
-    if strided:
-        kernel, c_fold = phases.folded_kernel(args.kernel_size, args.stride), c_in_g * math.prod(args.stride)
-    transform = WINOGRAD.get(kernel)
+    folded = phases.folded_kernel(args.kernel_size, args.stride)             # the kernel itself at stride 1
+    c_fold = c_in_g * math.prod(args.stride)
+    transform = WINOGRAD.get(folded)
     if transform is not None and c_fold >= (PHASES_MIN_CHANNELS if strided else WINOGRAD_MIN_CHANNELS):
         blocks = args.out_shape[0] * math.prod(-(-size // transform.m) for size in args.out_shape[2:])
         filters_bytes = transform.alpha ** 2 * args.out_shape[1] * c_fold * args.dtype.itemsize
@@ -326,7 +332,7 @@ def choose(args: ConvArgs) -> str:
                 and not (strided and phases.folded_input_bytes(args) > bound)):
             strategy = "phases_winograd" if strided else "winograd"
     # else Winograd along the width only, the width folded by its stride
-    row = row_winograd.TRANSFORMS.get(-(-args.kernel_size[1] // args.stride[1]))
+    row = row_winograd.TRANSFORMS.get(folded[1])
     if strategy is None and row is not None:
         row_tiles = args.out_shape[0] * args.out_shape[2] * -(-args.out_shape[3] // row.m)
         if (c_in_g * args.stride[1] * args.kernel_size[0] >= ROW_MIN_CONTRACTION and row_tiles >= ROW_MIN_TILES
@@ -391,36 +397,24 @@ def _depthwise_im2col(args, out):
 
 
 def _winograd(args, out):
-    """3×3 or 5×5, stride 1: Winograd's minimal filtering (:data:`WINOGRAD`), :func:`convbook.winograd.conv2d`.
-
-    The 6×6 transforms multiply values by up to 100 before the products: if that
-    overflowed (the output is not finite although the inputs are), the layer is
-    computed again with im2col, so the result is the definition's up to rounding.
-    """
+    """3×3 or 5×5, stride 1: Winograd's minimal filtering (:data:`WINOGRAD`), :func:`convbook.winograd.conv2d`."""
     winograd.conv2d(args, out, WINOGRAD[args.kernel_size])
-    if not np.isfinite(np.sum(out)):
-        _im2col(args, out)
 
 
 def _phases_winograd(args, out):
     """A strided layer whose folded kernel is 3×3 or 5×5: fold it (:mod:`convbook.phases`), then Winograd.
 
-    The folded layer has stride 1, ``C_in·s_h·s_w`` input maps and the same output;
-    as in :func:`_winograd`, an overflow in the transforms is recomputed with im2col.
+    The folded layer has stride 1, ``C_in·s_h·s_w`` input maps and the same output.
     """
     folded = ConvArgs("conv2d", phases.fold_input(args.x, args.stride, args.padding, args.out_shape[2:],
                                                   args.kernel_size, _tiling.scratch(args.dtype)),
                       phases.fold_weight(args.weight, args.stride), None, 1, 0, 1, args.groups, 2)
     winograd.conv2d(folded, out, WINOGRAD[folded.kernel_size])
-    if not np.isfinite(np.sum(out)):
-        _im2col(args, out)
 
 
 def _row_winograd(args, out):
-    """Winograd along the width only, :mod:`convbook.row_winograd`; an overflow is recomputed with im2col."""
-    row_winograd.conv2d(args, out, row_winograd.TRANSFORMS[-(-args.kernel_size[1] // args.stride[1])])
-    if not np.isfinite(np.sum(out)):
-        _im2col(args, out)
+    """Winograd along the width only, :mod:`convbook.row_winograd`."""
+    row_winograd.conv2d(args, out, row_winograd.TRANSFORMS[phases.folded_kernel(args.kernel_size, args.stride)[1]])
 
 
 def _im2col(args, out):

@@ -16,8 +16,8 @@ kernels of ``⌈K_h / s_h⌉ × ⌈K_w / s_w⌉`` taps, the taps past ``K`` set 
 
 AlexNet's conv1, 11×11 with stride 4 on 3 maps, becomes a 3×3 layer with stride 1
 on 48 maps of 57×57 (one zero tap row and column per phase: 432 taps for 363), which
-Winograd's F(4×4, 3×3) computes with about a quarter of the multiplications
-(:mod:`convbook.winograd`). The folds are copies of the input and the weight, each
+Winograd's F(4×4, 3×3) computes with about a third of the multiplications of the
+definition (:mod:`convbook.winograd`). The folds are copies of the input and the weight, each
 ordered (channel, row phase, column phase), so the channel groups of a grouped layer
 stay consecutive blocks.
 """

@@ -72,7 +72,7 @@ def conv2d_direct(x, weight, bias=None, *, stride=1, padding=0, groups=1):
            [38., 42., 46., 50., 54.]])
     """
     args = ConvArgs("row_winograd.conv2d_direct", x, weight, bias, stride, padding, 1, groups, 2)
-    taps = -(-args.kernel_size[1] // args.stride[1])
+    taps = phases.folded_kernel(args.kernel_size, args.stride)[1]
     if taps not in TRANSFORMS:
         raise ValueError(f"row_winograd.conv2d_direct: ceil(K_w / s_w) must be one of {sorted(TRANSFORMS)}; "
                          f"got ceil({args.kernel_size[1]} / {args.stride[1]}) = {taps}")
@@ -88,7 +88,7 @@ def folded_sample_bytes(args, transform):
 
 
 def position_bytes(args, transform):
-    """Bytes of temporaries per row tile of output (``m`` positions of one output row) for validated ``args``.
+    r"""Bytes of temporaries per row tile of output (``m`` positions of one output row) for validated ``args``.
 
     The column matrix (``α`` transformed values per folded channel and tap row), the
     width tiles before and after :math:`B^\top` (about as much, divided by ``K_h / s_h``
@@ -125,6 +125,8 @@ def conv2d(args, out, transform):
     u = scratch.take("filters", (alpha, groups, c_out // groups, c_fold // groups, k_h))
     np.copyto(u, np.matmul(folded_w, g.T).transpose(3, 0, 1, 2).reshape(u.shape))     # G along each tap row
     u = u.reshape(alpha, groups, c_out // groups, c_fold // groups * k_h)
+    # tiles are whole samples or runs of rows of one sample, first rows first: fold each sample at its first
+    # tile and reuse the fold for its later ones (choose() keeps a row within bounds, so rows are never split)
     for n0, n1, ((r0, r1), _) in _tiling.tiles((h_out, tiles_x), n, position_bytes(args, transform)):
         for sample in range(n0, n1):
             if r0 == 0:

@@ -17,17 +17,16 @@ from helpers import ROOT, has_scheme, page_soup
 
 from convbook.book.checks import CheckResult, checks_in_html
 
-__all__ = ["ROOT", "SITE", "REQUIRED", "PAGES", "EXECUTED", "site_dir", "discover_pages", "ids", "urls",
+__all__ = ["ROOT", "SITE", "PAGES", "EXECUTED", "site_dir", "discover_pages", "ids", "urls",
            "checks", "code_cells", "article_text", "broken_internal_links", "search_index"]
 
 
-def site_dir() -> tuple[Path, bool]:
-    """The built site to test, and whether it is required to exist.
+def site_dir() -> Path:
+    """The built site to test.
 
-    ``make test`` sets CONVBOOK_SITE to its strict build; CI must always test
-    a site. Without either, a plain ``pytest`` tests the last strict build
-    (``make strict``), else ``make html``'s ``_build/html``, and skips the
-    site tests if neither exists.
+    ``make test`` sets CONVBOOK_SITE to its strict build. Without it, a plain
+    ``pytest`` tests the last strict build (``make strict``), else ``make html``'s
+    ``_build/html``; if neither exists the site tests fail, saying how to build one.
     """
     explicit = os.environ.get("CONVBOOK_SITE")
     if explicit:
@@ -35,8 +34,7 @@ def site_dir() -> tuple[Path, bool]:
     else:
         site = next((d for d in (ROOT / "_build" / "strict" / "html", ROOT / "_build" / "html")
                      if (d / "index.html").is_file()), ROOT / "_build" / "html")
-    required = bool(explicit) or os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-    return site, required
+    return site
 
 
 def discover_pages(site: Path) -> list[str]:
@@ -120,7 +118,7 @@ def search_index(site: Path) -> dict:
     return json.loads(match.group(1))
 
 
-SITE, REQUIRED = site_dir()
+SITE = site_dir()
 PAGES = discover_pages(SITE)
 #: Pages with executed code cells (MyST-NB notebooks): these must offer an .ipynb.
 EXECUTED = [p for p in PAGES if code_cells(SITE / p) > 0]

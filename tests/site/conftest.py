@@ -2,8 +2,7 @@
 
 Which site: ``make test`` sets CONVBOOK_SITE to its fresh strict build
 (_build/strict/html). Without it, ``pytest`` tests the last strict build, else
-_build/html, if either exists; under CI (or with CONVBOOK_SITE set) a missing
-site is a failure, never a skip. The browser is found by tests/site/browser.py
+_build/html; a missing site is a failure, never a skip. The browser is found by tests/site/browser.py
 (CONVBOOK_BROWSER, Playwright's Chromium, Chrome/Chromium installed); none is
 always a failure, with the three ways to provide one.
 
@@ -20,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from browser import NoBrowser, launch
-from built_site import REQUIRED, SITE
+from built_site import SITE
 from server import SiteServer
 
 _REPORT: dict[str, dict] = {}
@@ -37,12 +36,10 @@ def record():
 
 @pytest.fixture(scope="session")
 def site() -> Path:
-    """The built site; a failure when it is required (CI, make test), else a skip."""
+    """The built site; its absence is a failure (never a skip), saying how to build one."""
     if not (SITE / "index.html").is_file():
-        if REQUIRED:
-            pytest.fail(f"no built site at {SITE}: run `make strict` (or `make test`)", pytrace=False)
-        pytest.skip(f"no built site at {SITE} (run `make html`, or `make test` which builds and tests "
-                    "the strict site)")
+        pytest.fail(f"no built site at {SITE}: run `make html` (or `make test`, which builds and tests "
+                    "the strict site)", pytrace=False)
     return SITE
 
 
